@@ -1,0 +1,172 @@
+"""Compile plan steps of the real (+, *) semiring into small kernel closures.
+
+A pairwise step is classified by its labels: *batch* (both operands, kept),
+*contracted* (both, summed), *left* / *right* (one operand, kept); labels
+held by one operand only and not kept are summed first.  A step with a
+contracted label is lowered to one ``matmul`` (BLAS) over
+(batch, M, K) @ (batch, K, N) views, choosing the axis orders that avoid
+copies; a step without one is a broadcast multiply; batched dot products go
+to the backend einsum.  Every closure has the signature ``fn(xp, *arrays)``.
+
+>>> import numpy as np
+>>> kernel = compile_pair((0, 1), (1, 2), keep={0, 2}, sizes=(2, 3, 4))
+>>> kernel.name, kernel.out
+('gemm', (0, 2))
+>>> kernel.fn(np, np.ones((2, 3)), np.ones((3, 4))).shape
+(2, 4)
+"""
+from dataclasses import dataclass
+from math import prod
+from typing import Callable, Tuple
+
+from contract.errors import ShapeError
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled step: its kernel name, closure and output label order."""
+
+    name: str
+    fn: Callable
+    out: Tuple[int, ...]
+
+
+def einsum_text(terms, out) -> str:
+    """Relabel integer label tuples into a backend einsum string (<= 52 labels)."""
+    labels = list(dict.fromkeys(lab for term in terms for lab in term))
+    if len(labels) > len(LETTERS):
+        raise ShapeError(f"one einsum step would need {len(labels)} distinct labels; the backend "
+                         f"einsum takes at most {len(LETTERS)} (use a path optimizer, not "
+                         f"optimize=False, so steps stay small)")
+    letter = {lab: LETTERS[k] for k, lab in enumerate(labels)}
+    return ",".join("".join(letter[x] for x in t) for t in terms) + "->" + "".join(
+        letter[x] for x in out)
+
+
+def _perm(current, wanted):
+    perm = tuple(current.index(lab) for lab in wanted)
+    return None if perm == tuple(range(len(perm))) else perm
+
+
+def _sum_first(labels, other, keep):
+    """Axes of one operand to sum before the pair step, and the labels left."""
+    axes = tuple(k for k, lab in enumerate(labels) if lab not in other and lab not in keep)
+    rest = tuple(lab for lab in labels if lab in other or lab in keep)
+    return axes, rest
+
+
+def compile_single(labels, out) -> Kernel:
+    """Sum the labels not in ``out``, then order axes as ``out``."""
+    axes, rest = _sum_first(labels, (), set(out))
+    perm = _perm(rest, out)
+
+    def single(xp, a):
+        if axes:
+            a = a.sum(axis=axes)
+        return a if perm is None else a.transpose(perm)
+    return Kernel("sum" if axes else ("transpose" if perm else "view"), single, tuple(out))
+
+
+def _pre(axes):
+    if not axes:
+        return None
+    return lambda a: a.sum(axis=axes)
+
+
+def compile_pair(la, lb, keep, sizes) -> Kernel:
+    """Compile one pairwise step; ``keep`` holds labels needed after it."""
+    sum_a, la = _sum_first(la, lb, keep)
+    sum_b, lb = _sum_first(lb, la, keep)
+    contracted = [lab for lab in la if lab in lb and lab not in keep]
+    if not contracted:
+        kernel = _compile_mul(la, lb)
+    else:
+        kernel = _compile_matmul(la, lb, keep, sizes, contracted)
+    pa, pb = _pre(sum_a), _pre(sum_b)
+    if pa is None and pb is None:
+        return kernel
+    inner = kernel.fn
+
+    def summed_first(xp, a, b):
+        return inner(xp, a if pa is None else pa(a), b if pb is None else pb(b))
+    return Kernel(kernel.name, summed_first, kernel.out)
+
+
+def _compile_mul(la, lb) -> Kernel:
+    """No contracted label: a broadcast multiply (outer / Hadamard products)."""
+    out = la + tuple(lab for lab in lb if lab not in la)
+    in_b = [lab for lab in out if lab in lb]
+    perm_b = _perm(lb, in_b)
+    index_a = (Ellipsis,) + (None,) * (len(out) - len(la))
+    index_b = tuple(slice(None) if lab in lb else None for lab in out)
+    pad_a = len(out) != len(la)
+    pad_b = len(in_b) != len(out)
+
+    def mul(xp, a, b):
+        if pad_a:
+            a = a[index_a]
+        if perm_b is not None:
+            b = b.transpose(perm_b)
+        if pad_b:
+            b = b[index_b]
+        return a * b
+    return Kernel("mul", mul, out)
+
+
+def _choose(labels, first, second):
+    """Pick the candidate axis order equal to ``labels`` (no copy), else ``first``."""
+    if tuple(second) == tuple(labels) and tuple(first) != tuple(labels):
+        return second, True
+    return first, False
+
+
+def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
+    size_a = prod(sizes[x] for x in la)
+    size_b = prod(sizes[x] for x in lb)
+    major = la if size_a >= size_b else lb
+    batch = [x for x in major if x in la and x in lb and x in keep]
+    contracted = [x for x in major if x in contracted]
+    left = [x for x in la if x not in lb]
+    right = [x for x in lb if x not in la]
+    m, k, n = (prod(sizes[x] for x in group) for group in (left, contracted, right))
+    out = tuple(batch + left + right)
+    if batch and m == 1 and n == 1 and len(set(la) | set(lb)) <= len(LETTERS):
+        text = einsum_text((la, lb), out)
+        return Kernel("einsum", lambda xp, a, b: xp.einsum(text, a, b), out)
+    order_a, trans_a = _choose(la, batch + left + contracted, batch + contracted + left)
+    order_b, trans_b = _choose(lb, batch + contracted + right, batch + right + contracted)
+    lead = (prod(sizes[x] for x in batch),) if batch else ()
+    shape_a = lead + ((k, m) if trans_a else (m, k))
+    shape_b = lead + ((n, k) if trans_b else (k, n))
+    perm_a, perm_b = _perm(la, order_a), _perm(lb, order_b)
+    out_shape = tuple(sizes[x] for x in out)
+    # reshape only where an axis group holds several labels (else the view is already right)
+    single = len(batch) <= 1 and len(contracted) == 1
+    flat_a = not (single and len(left) == 1)
+    flat_b = not (single and len(right) == 1)
+    flat_out = not (len(batch) <= 1 and len(left) == 1 and len(right) == 1)
+
+    def gemm(xp, a, b):
+        if perm_a is not None:
+            a = a.transpose(perm_a)
+        if perm_b is not None:
+            b = b.transpose(perm_b)
+        if flat_a:
+            a = a.reshape(shape_a)
+        if flat_b:
+            b = b.reshape(shape_b)
+        if trans_a:
+            a = a.swapaxes(-1, -2)
+        if trans_b:
+            b = b.swapaxes(-1, -2)
+        c = xp.matmul(a, b)
+        return c.reshape(out_shape) if flat_out else c
+    return Kernel("bmm" if batch else "gemm", gemm, out)
+
+
+def compile_nary(terms, out) -> Kernel:
+    """A step over three or more operands at once: one backend einsum call."""
+    text = einsum_text(terms, out)
+    return Kernel("einsum", lambda xp, *arrays: xp.einsum(text, *arrays), tuple(out))

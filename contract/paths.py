@@ -1,0 +1,79 @@
+"""Contraction paths from opt_einsum's public API (``contract_path(shapes=True)``).
+
+>>> find_path([(0, 1), (1, 2), (2, 3)], (0, 3), (2, 3, 4, 5), "auto", None).path
+((0, 1), (0, 1))
+"""
+from dataclasses import dataclass
+from typing import Tuple
+
+import opt_einsum
+from opt_einsum.paths import PathOptimizer, get_path_fn
+
+from contract.errors import ContractError
+
+OPTIMIZERS = ("auto", "auto-hq", "optimal", "dp", "greedy", "random-greedy",
+              "random-greedy-128", "branch-all", "branch-2", "branch-1", "eager",
+              "opportunistic", "dynamic-programming")
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """A path in opt_einsum's linear format with its cost (opt_einsum's convention)."""
+
+    path: Tuple[Tuple[int, ...], ...]
+    flops: int
+    largest_intermediate: int
+
+
+def check_optimize(optimize):
+    """Normalise ``optimize`` (name, PathOptimizer, explicit path, False) or raise."""
+    if optimize is False or isinstance(optimize, PathOptimizer) or callable(optimize):
+        return optimize
+    if optimize is True or optimize is None:
+        return "auto"
+    if isinstance(optimize, str):
+        try:
+            get_path_fn(optimize)
+        except KeyError:
+            raise ContractError(f"unknown optimizer {optimize!r}; choose one of "
+                                f"{', '.join(OPTIMIZERS)}, a PathOptimizer, an explicit path "
+                                f"or False") from None
+        return optimize
+    try:
+        return tuple(tuple(int(i) for i in step) for step in optimize)
+    except (TypeError, ValueError):
+        raise ContractError(f"optimize={optimize!r} is neither an optimizer name, a "
+                            f"PathOptimizer, an explicit path (list of tuples) nor False") from None
+
+
+def _check_explicit(path, n):
+    remaining = n
+    for k, step in enumerate(path):
+        if len(step) < 1 or len(set(step)) != len(step) or min(step) < 0 or max(step) >= remaining:
+            raise ContractError(f"explicit path step {k} {step} is invalid: it must name distinct "
+                                f"positions among the {remaining} operands left at that point")
+        remaining -= len(step) - 1
+    if remaining != 1:
+        raise ContractError(f"explicit path {list(path)} leaves {remaining} operands; a path "
+                            f"must contract all {n} operands into one")
+
+
+def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
+    """The contraction path for integer-labelled ``terms`` -> ``out``."""
+    symbol = opt_einsum.get_symbol
+    text = ",".join("".join(symbol(x) for x in t) for t in terms) + "->" + "".join(
+        symbol(x) for x in out)
+    shapes = [tuple(sizes[x] for x in t) for t in terms]
+    if isinstance(optimize, tuple):
+        _check_explicit(optimize, len(terms))
+        optimize = [tuple(s) for s in optimize]
+    if memory_limit is not None and (not isinstance(memory_limit, int) or memory_limit < 1):
+        raise ContractError(f"memory_limit must be a positive int (elements) or None, "
+                            f"got {memory_limit!r}")
+    try:
+        path, info = opt_einsum.contract_path(text, *shapes, shapes=True, optimize=optimize,
+                                              memory_limit=memory_limit)
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        raise ContractError(f"path search failed for {text!r}: {err}") from None
+    return PathResult(tuple(tuple(s) for s in path), int(info.opt_cost),
+                      int(info.largest_intermediate))

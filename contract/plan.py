@@ -1,0 +1,239 @@
+"""Plans: an equation bound to shapes, a path, and compiled steps.
+
+A :class:`Plan` is built once (parse, bind, path search, kernel choice) and
+called many times; calling it does no parsing, no path search and no string
+building.  ``ct.plan`` and ``ct.einsum`` share one cache of plans.
+
+>>> import contract as ct
+>>> p = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5))
+>>> p.path, p.flops
+(((0, 1), (0, 1)), 128)
+"""
+from dataclasses import dataclass
+from math import prod
+from typing import Optional, Tuple
+
+import numpy as np
+
+from contract.bind import Bound, bind
+from contract.dtypes import policy
+from contract.errors import ContractError, ShapeError
+from contract.paths import PathResult, find_path
+from contract.semiring import get_semiring
+from contract.kernels import LETTERS
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of the path: which operands meet, how, and what comes out."""
+
+    operands: Tuple[int, ...]            # positions in the working list (opt_einsum linear)
+    inputs: Tuple[Tuple[int, ...], ...]  # integer labels of each operand
+    output: Tuple[int, ...]              # integer labels of the result, in memory order
+    equation: str                        # the step as einsum text (for reading)
+    kernel: str                          # gemm, bmm, mul, einsum, sum, transpose, view, ...
+    flops: int                           # opt_einsum's cost convention
+    output_shape: Tuple[int, ...]
+
+    @property
+    def output_size(self) -> int:
+        return prod(self.output_shape)
+
+
+def _step_flops(terms, out, sizes):
+    labels = set().union(*map(set, terms))
+    inner = bool(labels - set(out))
+    return prod(sizes[x] for x in labels) * (max(1, len(terms) - 1) + inner)
+
+
+def _display_names(bound: Bound):
+    plain = [n for n in bound.names if not n.startswith("...")]
+    if all(len(n) == 1 for n in plain):
+        spare = iter(c for c in LETTERS[::-1] + "".join(map(chr, range(0x3b1, 0x3ca)))
+                     if c not in plain)
+        return [n if not n.startswith("...") else next(spare) for n in bound.names], ""
+    return [n.replace("...", "…") for n in bound.names], " "
+
+
+def _step_text(terms, out, names, sep):
+    def word(t):
+        return sep.join(names[x] for x in t)
+    return (", " if sep else ",").join(map(word, terms)) + (" -> " if sep else "->") + word(out)
+
+
+def compile_steps(bound: Bound, path, semiring):
+    """Kernels and Step records for ``path``, plus the final label order."""
+    names, sep = _display_names(bound)
+    work = [tuple(t) for t in bound.terms]
+    steps, program = [], []
+    for positions in path:
+        positions = tuple(sorted(positions))
+        terms = [work[p] for p in positions]
+        rest = [t for k, t in enumerate(work) if k not in positions]
+        keep = set(bound.output).union(*map(set, rest))
+        if len(terms) == 1:
+            kernel = semiring.compile_single(terms[0], tuple(x for x in terms[0] if x in keep))
+        elif len(terms) == 2:
+            kernel = semiring.compile_pair(terms[0], terms[1], keep, bound.sizes)
+        else:
+            out = tuple(dict.fromkeys(x for t in terms for x in t if x in keep))
+            kernel = semiring.compile_nary(terms, out)
+        steps.append(Step(positions, tuple(terms), kernel.out,
+                          _step_text(terms, kernel.out, names, sep), kernel.name,
+                          _step_flops(terms, kernel.out, bound.sizes),
+                          tuple(bound.sizes[x] for x in kernel.out)))
+        program.append((positions, kernel.fn))
+        work = rest + [kernel.out]
+    return tuple(steps), tuple(program), work[0]
+
+
+class Plan:
+    """A compiled contraction: build once with :func:`contract.plan`, call many times."""
+
+    def __init__(self, equation, bound: Bound, found: PathResult, shapes, dtypes,
+                 semiring, dtype, optimize):
+        self.equation = equation.text
+        self.shapes = tuple(shapes)
+        self.dtypes = tuple(dtypes) if dtypes is not None else None
+        self.semiring = semiring.name
+        self.optimize = optimize
+        self.path = found.path
+        self.flops = found.flops
+        self._bound = bound
+        self._semiring = semiring
+        self._dtype = dtype
+        self._n = len(shapes)
+        self.steps, self._program, last = compile_steps(bound, found.path, semiring)
+        self.largest_intermediate = max([s.output_size for s in self.steps], default=0)
+        self.output_shape = bound.final_shape
+        self._final = _final_recipe(bound, last)
+        self._reduces = self._n > 1 or set(x for t in bound.terms for x in t) != set(bound.output)
+        self._policies = {}
+        self._empty = 0 in bound.sizes
+        self._prepared = tuple(i for i, p in enumerate(bound.preps) if not p.is_identity)
+        self._default_policy = self._policy(self.dtypes) if self.dtypes is not None else None
+
+    # -- running -----------------------------------------------------------------
+    def __call__(self, *operands):
+        """Run the plan on operands of the shapes it was built for."""
+        if len(operands) != self._n:
+            raise ContractError(f"this plan takes {self._n} operands, got {len(operands)}")
+        from contract.einsum import run_plan
+        return run_plan(self, operands)
+
+    def _policy(self, dtypes):
+        found = self._policies.get(dtypes)
+        if found is None:
+            compute, result = policy(dtypes, self._reduces, self._dtype)
+            casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
+            found = (casts, compute, None if compute == result else result, result)
+            self._policies[dtypes] = found
+        return found
+
+    def check_shapes(self, arrays):
+        """Raise ShapeError unless ``arrays`` have the shapes this plan was built for."""
+        for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
+            if tuple(a.shape) != shape:
+                raise ShapeError(f"operand {i} has shape {tuple(a.shape)} but this plan was "
+                                 f"built for {shape}; build a new plan (or call ct.einsum)")
+
+    def execute(self, backend, arrays, dtypes=None, trace=None):
+        """Run on backend arrays (shapes already checked); returns a backend array.
+
+        With ``trace`` (a dict), records what autograd needs: ``prepared`` (the
+        operands after views and casts), ``steps`` (per step: its input arrays
+        and output array) and ``last`` (the result before the final recipe).
+        """
+        pol = self._default_policy if dtypes is None else self._policy(dtypes)
+        casts, compute, result_cast, result = pol
+        if self._empty:
+            return backend.full(self.output_shape, self._semiring.zero, result)
+        ops = list(arrays)
+        for i in self._prepared:
+            ops[i] = backend.prepare(ops[i], self._bound.preps[i])
+        for i in casts:
+            ops[i] = backend.cast(ops[i], compute)
+        xp = backend.xp
+        if trace is not None:
+            return self._execute_traced(backend, ops, pol, trace)
+        for positions, fn in self._program:
+            if len(positions) == 2:
+                i, j = positions
+                a, b = ops[i], ops[j]
+                del ops[j], ops[i]
+                ops.append(fn(xp, a, b))
+            else:
+                args = [ops[p] for p in positions]
+                ops = [o for k, o in enumerate(ops) if k not in positions] + [fn(xp, *args)]
+        out = ops[0]
+        if self._final is not None:
+            out = self._final(backend, out, compute)
+        return out if result_cast is None else backend.cast(out, result_cast)
+
+    def _execute_traced(self, backend, ops, pol, trace):
+        casts, compute, result_cast, result = pol
+        trace["prepared"] = list(ops)
+        trace["steps"] = steps = []
+        for positions, fn in self._program:
+            args = [ops[p] for p in positions]
+            ops = [o for k, o in enumerate(ops) if k not in positions]
+            ops.append(fn(backend.xp, *args))
+            steps.append((args, ops[-1]))
+        trace["last"] = out = ops[0]
+        if self._final is not None:
+            out = self._final(backend, out, compute)
+        return out if result_cast is None else backend.cast(out, result_cast)
+
+    # -- reading -----------------------------------------------------------------
+    def __repr__(self):
+        return (f"<Plan {self.equation!r} shapes={list(self.shapes)} steps={len(self.steps)} "
+                f"flops={self.flops}>")
+
+    def __str__(self):
+        from contract.explain import format_plan
+        return format_plan(self)
+
+
+def _final_recipe(bound: Bound, last):
+    """Transpose to output order, embed diagonals, merge output groups."""
+    perm = tuple(last.index(x) for x in bound.output)
+    perm = None if perm == tuple(range(len(perm))) else perm
+    embed = bound.embeds_diagonal
+    full_shape = tuple(bound.sizes[x] for x in bound.output_full)
+    positions = tuple(tuple(k for k, y in enumerate(bound.output_full) if y == x)
+                      for x in bound.output)
+    merge = bound.final_shape != full_shape
+    if perm is None and not embed and not merge:
+        return None
+
+    def final(backend, out, dtype):
+        if perm is not None:
+            out = out.transpose(perm)
+        if embed:
+            out = backend.embed_diagonal(out, full_shape, positions, dtype)
+        if merge:
+            out = out.reshape(bound.final_shape)
+        return out
+    return final
+
+
+def build_plan(equation, shapes, dtypes=None, optimize="auto", semiring="real",
+               dtype=None, memory_limit=None, sizes=None) -> Plan:
+    """Bind, search a path and compile (no cache; see :func:`contract.plan`)."""
+    from contract.paths import check_optimize
+    ring = get_semiring(semiring)
+    optimize = check_optimize(optimize)
+    bound = bind(equation, shapes, sizes or {})
+    if 0 in bound.sizes or len(bound.terms) == 1:
+        n = len(bound.terms)
+        path = ((0,),) if n == 1 else tuple((0, 1) for _ in range(n - 1))
+        if isinstance(optimize, tuple) and n > 1:
+            path = optimize
+        flops = 0 if 0 in bound.sizes else _step_flops(bound.terms, bound.output, bound.sizes)
+        found = PathResult(path, flops, 0)
+    else:
+        found = find_path(bound.terms, bound.output, bound.sizes, optimize, memory_limit)
+    if dtype is not None:
+        from contract.dtypes import as_dtype
+        dtype = as_dtype(dtype)
+    return Plan(equation, bound, found, shapes, dtypes, ring, dtype, optimize)
