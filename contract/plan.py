@@ -145,6 +145,8 @@ class Plan:
         and output array) and ``last`` (the result before the final recipe).
         """
         pol = self._default_policy if dtypes is None else self._policy(dtypes)
+        if pol is None:
+            pol = self._policy(tuple(np.dtype(a.dtype) for a in arrays))
         casts, compute, result_cast, result = pol
         if self._empty:
             return backend.full(self.output_shape, self._semiring.zero, result)
