@@ -12,5 +12,10 @@ from contract.semiring import Semiring, get_semiring, register_semiring
 
 __version__ = "0.1.0"
 
-__all__ = ["ContractError", "EquationSyntaxError", "ShapeError", "einsum", "plan", "Plan",
-           "Step", "Semiring", "get_semiring", "register_semiring"]
+# --- section: tensor (issue 3) ---
+
+# --- section: semiring (issue 4) ---
+
+# --- section: nn (issue 5) ---
+
+# --- section: distributed (issue 7) ---
