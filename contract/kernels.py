@@ -75,8 +75,23 @@ def _pre(axes):
     return lambda a: a.sum(axis=axes)
 
 
-def compile_pair(la, lb, keep, sizes) -> Kernel:
-    """Compile one pairwise step; ``keep`` holds labels needed after it."""
+def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
+    """Compile one pairwise step; ``keep`` holds labels needed after it.
+
+    With ``want`` (the final output order), the operands are swapped when
+    that makes the kernel produce ``want`` directly (no transposed result).
+    """
+    kernel = _compile_pair(la, lb, keep, sizes)
+    if want is None or kernel.out == tuple(want):
+        return kernel
+    swapped = _compile_pair(lb, la, keep, sizes)
+    if swapped.out != tuple(want):
+        return kernel
+    inner = swapped.fn
+    return Kernel(swapped.name, lambda xp, a, b: inner(xp, b, a), swapped.out)
+
+
+def _compile_pair(la, lb, keep, sizes) -> Kernel:
     sum_a, la = _sum_first(la, lb, keep)
     sum_b, lb = _sum_first(lb, la, keep)
     contracted = [lab for lab in la if lab in lb and lab not in keep]

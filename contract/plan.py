@@ -74,7 +74,9 @@ def compile_steps(bound: Bound, path, semiring):
         if len(terms) == 1:
             kernel = semiring.compile_single(terms[0], tuple(x for x in terms[0] if x in keep))
         elif len(terms) == 2:
-            kernel = semiring.compile_pair(terms[0], terms[1], keep, bound.sizes)
+            final = len(rest) == 0 and semiring.name == "real"
+            kernel = (semiring.compile_pair(terms[0], terms[1], keep, bound.sizes, bound.output)
+                      if final else semiring.compile_pair(terms[0], terms[1], keep, bound.sizes))
         else:
             out = tuple(dict.fromkeys(x for t in terms for x in t if x in keep))
             kernel = semiring.compile_nary(terms, out)
