@@ -1,0 +1,105 @@
+"""The small glue between nn's array code and ``ct.Tensor`` autograd.
+
+``contract.tensor`` and ``contract.autograd`` are imported on first use, so the
+array-level functions work on NumPy/CuPy arrays without them.
+
+>>> import numpy as np
+>>> is_tensor(np.ones(2)), array_of(np.ones(2)).shape
+(False, (2,))
+"""
+from contract.backends import backend_for
+from contract.windows import accumulate_windows, crop, pad, window_view
+
+_TENSOR = []
+
+
+def tensor_type():
+    """The ``ct.Tensor`` class, or ``None`` while it is not available."""
+    if not _TENSOR:
+        try:
+            from contract.tensor import Tensor
+        except ImportError:
+            return None
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
+
+
+def is_tensor(x) -> bool:
+    """True when ``x`` is a ``ct.Tensor``."""
+    kind = tensor_type()
+    return kind is not None and isinstance(x, kind)
+
+
+def array_of(x):
+    """The backend array behind ``x`` (a Tensor's data, or ``x`` itself)."""
+    return x._data if is_tensor(x) else x
+
+
+def namespace(array):
+    """The array namespace (numpy, cupy) of a backend array."""
+    return backend_for([array]).xp
+
+
+def unary(name, data, parent, vjp):
+    """A Tensor holding ``data``, recorded with ``vjp(grad) -> (grad_parent,)``."""
+    from contract.autograd import record
+    return record(name, data, (parent,), vjp)
+
+
+def constant(data):
+    """A Tensor holding ``data``, outside the graph (e.g. indices)."""
+    from contract.tensor import wrap
+    return wrap(data)
+
+
+def kernel_first(ndim: int, n: int):
+    """Axis order taking ``lead + out + kernel`` to ``channel + kernel + batch + out``.
+
+    This order makes the im2col copy inside a GEMM step run over contiguous rows.
+
+    >>> kernel_first(6, 2)
+    (1, 4, 5, 0, 2, 3)
+    """
+    lead = ndim - 2 * n
+    return ((lead - 1,) + tuple(range(ndim - n, ndim)) + tuple(range(lead - 1))
+            + tuple(range(lead, lead + n)))
+
+
+def windows(x, kernel, stride, pairs, dilation, value=0.0, order=None):
+    """The window view (``lead + out + kernel``) of ``x`` padded by ``pairs`` with ``value``.
+
+    ``order`` permutes the view's axes (see :func:`kernel_first`).  On a Tensor
+    it is differentiable: the gradient adds each window back onto the input
+    (overlaps accumulate) and drops the padding.
+    """
+    data = array_of(x)
+    xp = namespace(data)
+    padded = pad(xp, data, pairs, value)
+    view = window_view(xp, padded, kernel, stride, dilation)
+    if order is not None:
+        view = view.transpose(order)
+    if not is_tensor(x):
+        return view
+    spatial = tuple(padded.shape[-len(kernel):])
+    undo = None if order is None else tuple(order.index(k) for k in range(len(order)))
+
+    def vjp(grad):
+        if undo is not None:
+            grad = grad.transpose(undo)
+        total = accumulate_windows(xp, grad, spatial, kernel, stride, dilation)
+        return (crop(total, pairs),)
+    return unary("windows", view, x, vjp)
+
+
+def crop_to(x, sizes):
+    """``x`` cut to ``sizes`` on its trailing axes (differentiable)."""
+    n = len(sizes)
+    extra = tuple((0, have - want) for have, want in zip(x.shape[-n:], sizes))
+    if not any(b for _, b in extra):
+        return x
+    data = array_of(x)
+    cut = crop(data, extra)
+    if not is_tensor(x):
+        return cut
+    xp = namespace(data)
+    return unary("crop", cut, x, lambda grad: (pad(xp, grad, extra, 0),))
