@@ -17,5 +17,6 @@ __version__ = "0.1.0"
 # --- section: semiring (issue 4) ---
 
 # --- section: nn (issue 5) ---
+from contract import nn  # noqa: E402  (ct.nn.Module, ct.nn.functional.conv2d, ...)
 
 # --- section: distributed (issue 7) ---

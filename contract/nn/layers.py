@@ -1,0 +1,140 @@
+"""Layers for small conv nets: Conv1d/Conv2d, pooling, ReLU, Flatten, Sequential.
+
+>>> import contract as ct
+>>> net = ct.nn.Sequential(ct.nn.Conv2d(3, 4, 3), ct.nn.ReLU(), ct.nn.SumPool2d(2),
+...                        ct.nn.Flatten(), ct.nn.Linear(4 * 3 * 3, 2))
+>>> net(ct.rand(5, 3, 8, 8)).shape
+(5, 2)
+"""
+import math
+from collections import OrderedDict
+
+from contract.errors import ContractError
+from contract.nn import functional as F
+from contract.nn.modules import Module, _uniform
+from contract.windows import as_tuple
+
+
+class _ConvNd(Module):
+    _n = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ContractError(f"in_channels={in_channels} and out_channels={out_channels} "
+                                f"must both be divisible by groups={groups}")
+        self.kernel_size = as_tuple(kernel_size, self._n, "kernel_size")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        fan_in = in_channels // groups * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        self.weight = _uniform((out_channels, in_channels // groups) + self.kernel_size, bound)
+        self.bias = _uniform((out_channels,), bound) if bias else None
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution layer (torch's Conv1d)."""
+    _n = 1
+
+    def forward(self, x):
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution layer (torch's Conv2d): one einsum over the input's windows.
+
+    >>> import contract as ct
+    >>> ct.nn.Conv2d(3, 16, 2, stride=2)(ct.rand(32, 3, 60, 60)).shape
+    (32, 16, 30, 30)
+    """
+    _n = 2
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class _Pool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class SumPool2d(_Pool):
+    """Sum over each window: ``b c (h p) (w q) -> b c h w`` when stride == kernel."""
+
+    def forward(self, x):
+        return F.sum_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool):
+    """Mean over each window (torch's AvgPool2d, count_include_pad=True)."""
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool2d(_Pool):
+    """Max over each window (torch's MaxPool2d)."""
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class ReLU(Module):
+    """``max(x, 0)``."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (torch's default: all but the batch axis)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Sequential(Module):
+    """Modules applied in order; children are named ``"0"``, ``"1"``, ...
+
+    >>> import contract as ct
+    >>> len(ct.nn.Sequential(ct.nn.ReLU(), ct.nn.ReLU()))
+    2
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            items = modules[0].items()
+        else:
+            items = ((str(k), m) for k, m in enumerate(modules))
+        for name, module in items:
+            self.add_module(name, module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
