@@ -108,7 +108,7 @@ class Plan:
         self.steps, self._program, last = compile_steps(bound, found.path, semiring)
         self.largest_intermediate = max([s.output_size for s in self.steps], default=0)
         self.output_shape = bound.final_shape
-        self._final = _final_recipe(bound, last)
+        self._final = _final_recipe(bound, last, semiring)
         self._reduces = self._n > 1 or set(x for t in bound.terms for x in t) != set(bound.output)
         self._policies = {}
         self._empty = 0 in bound.sizes
@@ -151,7 +151,7 @@ class Plan:
             pol = self._policy(tuple(np.dtype(a.dtype) for a in arrays))
         casts, compute, result_cast, result = pol
         if self._empty:
-            return backend.full(self.output_shape, self._semiring.zero, result)
+            return backend.full(self.output_shape, self._semiring.zero_for(result), result)
         ops = list(arrays)
         for i in self._prepared:
             ops[i] = backend.prepare(ops[i], self._bound.preps[i])
@@ -198,8 +198,9 @@ class Plan:
         return format_plan(self)
 
 
-def _final_recipe(bound: Bound, last):
-    """Transpose to output order, embed diagonals, merge output groups."""
+def _final_recipe(bound: Bound, last, semiring=None):
+    """Transpose to output order, embed diagonals (off-diagonal: the semiring's zero),
+    merge output groups."""
     perm = tuple(last.index(x) for x in bound.output)
     perm = None if perm == tuple(range(len(perm))) else perm
     embed = bound.embeds_diagonal
@@ -214,7 +215,12 @@ def _final_recipe(bound: Bound, last):
         if perm is not None:
             out = out.transpose(perm)
         if embed:
+            fill = 0 if semiring is None else semiring.zero_for(dtype)
+            on = backend.full(out.shape, True, bool) if fill != 0 else None
             out = backend.embed_diagonal(out, full_shape, positions, dtype)
+            if on is not None:
+                on = backend.embed_diagonal(on, full_shape, positions, bool)
+                out = backend.xp.where(on, out, backend.xp.asarray(fill, dtype=dtype))
         if merge:
             out = out.reshape(bound.final_shape)
         return out
