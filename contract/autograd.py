@@ -1,0 +1,254 @@
+"""Reverse-mode autograd over backend arrays: graph recording and ``backward``.
+
+Interface used by every differentiable op (here and in ``contract/nn``,
+``contract/semiring_ops.py``)::
+
+    record(name, data, parents, vjp) -> Tensor
+
+wraps ``data`` (a backend array) as a Tensor.  When grad mode is on and any
+parent Tensor requires grad, the result gets ``grad_fn`` named like torch's
+(``f"{name}Backward0"``) and ``vjp(grad_array)`` must return a tuple of
+gradient arrays (or None) aligned with ``parents`` (non-Tensor parents get
+None).  A gradient may have a broadcast shape: it is summed back to its
+parent's shape (see :func:`unbroadcast`) before it is accumulated.
+
+``backward`` visits nodes in topological order, accumulates gradients in a
+local dict (not on interior nodes) and only leaves get ``.grad``.  A second
+backward through the same graph without ``retain_graph=True`` raises.
+
+>>> import contract as ct
+>>> from contract.autograd import record
+>>> x = ct.tensor([1., 2.], requires_grad=True)
+>>> y = record("Twice", x._data * 2, (x,), lambda g: (g * 2,))
+>>> y.grad_fn
+<TwiceBackward0>
+>>> y.sum().backward(); x.grad
+tensor([2., 2.])
+"""
+import threading
+from contextlib import contextmanager
+
+from contract.errors import ContractError
+
+_STATE = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :func:`no_grad`."""
+    return getattr(_STATE, "enabled", True)
+
+
+def set_grad_enabled(mode: bool):
+    """Turn graph recording on or off for this thread (returns the old mode)."""
+    old = is_grad_enabled()
+    _STATE.enabled = bool(mode)
+    return old
+
+
+class _GradMode:
+    """``no_grad()`` / ``enable_grad()``: a context manager and a decorator."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.saved = []
+
+    def __enter__(self):
+        self.saved.append(set_grad_enabled(self.mode))
+        return self
+
+    def __exit__(self, *exc):
+        set_grad_enabled(self.saved.pop())
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with _GradMode(self.mode):
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+def no_grad():
+    """Context manager (or decorator) that records no graph.
+
+    >>> import contract as ct
+    >>> x = ct.ones(2, requires_grad=True)
+    >>> with ct.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Context manager (or decorator) that turns recording back on."""
+    return _GradMode(True)
+
+
+class Node:
+    """A recorded op: its torch-like name, parent Tensors and VJP closure."""
+
+    __slots__ = ("_name", "parents", "vjp", "freed", "__weakref__")
+
+    def __init__(self, name, parents, vjp):
+        self._name = name
+        self.parents = parents
+        self.vjp = vjp
+        self.freed = False
+
+    def name(self):
+        return self._name
+
+    @property
+    def next_functions(self):
+        return tuple((p.grad_fn if _is_tensor(p) else None, 0) for p in self.parents)
+
+    def __repr__(self):
+        return f"<{self._name}>"
+
+
+def _is_tensor(x):
+    from contract.tensor import Tensor
+    return isinstance(x, Tensor)
+
+
+def record(name, data, parents, vjp):
+    """Wrap ``data`` as a Tensor; attach a graph node when a parent needs grad."""
+    from contract.tensor import Tensor
+    out = Tensor.__new__(Tensor)
+    out._data = data
+    out.grad = None
+    if is_grad_enabled():
+        for p in parents:
+            if type(p) is Tensor and p.requires_grad:
+                out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
+                out.requires_grad = True
+                return out
+    out.grad_fn = None
+    out.requires_grad = False
+    return out
+
+
+def unbroadcast(xp, grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added to ``shape``.
+
+    >>> import numpy as np
+    >>> unbroadcast(np, np.ones((4, 3)), (1, 3))
+    array([[4., 4., 4.]])
+    """
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, n in enumerate(shape) if n == 1 and grad.shape[lead + k] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(grad.shape[lead:])
+    if tuple(grad.shape) != shape:
+        grad = xp.broadcast_to(grad, shape)
+    return grad
+
+
+def _topological(root):
+    """Nodes reachable from ``root``, each before the nodes it depends on."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in node.parents:
+            fn = getattr(p, "grad_fn", None)
+            if fn is not None and id(fn) not in seen:
+                stack.append((fn, False))
+    order.reverse()
+    return order
+
+
+def _initial_gradient(tensor, gradient):
+    xp = tensor._xp
+    if gradient is None:
+        if tensor._data.size != 1:
+            raise ContractError(f"grad can be implicitly created only for scalar outputs; this "
+                                f"tensor has shape {tuple(tensor.shape)}: pass gradient=")
+        return xp.ones(tensor._data.shape, dtype=tensor._data.dtype)
+    data = getattr(gradient, "_data", gradient)
+    data = xp.asarray(data, dtype=tensor._data.dtype)
+    if tuple(data.shape) != tuple(tensor.shape):
+        raise ContractError(f"gradient has shape {tuple(data.shape)} but the tensor has shape "
+                            f"{tuple(tensor.shape)}")
+    return data
+
+
+def _accumulate(grads, key, g):
+    old = grads.get(key)
+    grads[key] = g if old is None else old + g
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Compute gradients of ``tensor`` with respect to the leaves that require grad.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[5., 8.], [4., 6.]], requires_grad=True)
+    >>> x.pow(3).sum().backward(); x.grad
+    tensor([[ 75., 192.],
+            [ 48., 108.]])
+    """
+    if not tensor.requires_grad:
+        raise ContractError("element 0 of tensors does not require grad and does not have a "
+                            "grad_fn")
+    seed = _initial_gradient(tensor, gradient)
+    if tensor.grad_fn is None:
+        _to_leaf(tensor, seed)
+        return
+    nodes = _topological(tensor.grad_fn)
+    grads = {id(tensor.grad_fn): seed}
+    for node in nodes:
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node.freed:
+            raise ContractError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Specify retain_graph=True if you "
+                "need to backward through the graph a second time")
+        _run_node(node, g, grads)
+        if not retain_graph:
+            node.freed = True
+
+
+def _run_node(node, g, grads):
+    parent_grads = node.vjp(g)
+    if len(parent_grads) != len(node.parents):
+        raise NotImplementedError(f"{node.name()}: its vjp returned {len(parent_grads)} "
+                                  f"gradients for {len(node.parents)} parents")
+    for p, pg in zip(node.parents, parent_grads):
+        if pg is None or not getattr(p, "requires_grad", False):
+            continue
+        pg = unbroadcast(p._xp, pg, p._data.shape)
+        if pg.dtype != p._data.dtype:
+            pg = pg.astype(p._data.dtype)
+        if p.grad_fn is None:
+            _to_leaf(p, pg)
+        else:
+            _accumulate(grads, id(p.grad_fn), pg)
+
+
+def _to_leaf(leaf, g):
+    """Accumulate into ``leaf.grad`` (a fresh, writable array the first time)."""
+    from contract.tensor import Tensor
+    xp = leaf._xp
+    if leaf.grad is None:
+        leaf.grad = Tensor._wrap(xp.array(g, dtype=leaf._data.dtype, copy=True))
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad._data + g)

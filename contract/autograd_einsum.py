@@ -1,0 +1,196 @@
+"""The einsum VJP: ``ct.einsum`` / ``plan(...)`` on Tensors returns a differentiable Tensor.
+
+The gradient of an einsum is an einsum.  Backward undoes the plan's final
+recipe (merge groups -> reshape, diagonal embedding -> diagonal, transpose),
+then walks the forward pairwise steps in reverse, reusing the intermediates
+recorded by ``plan.execute(..., trace=...)``: for a step ``A, B -> C`` the
+gradient of ``A`` is the einsum ``C, B -> A`` (labels that only ``A`` had are
+broadcast back).  Branches holding no operand that needs a gradient are
+skipped, so all gradients together cost a small constant times the forward.
+Finally each operand's view recipe is undone: diagonals become diagonal
+embeddings (``ii->i`` => ``i->ii``), squeezed size-1 axes come back (their
+gradient was summed by the einsum), split groups are merged, casts undone.
+
+>>> import contract as ct
+>>> a = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> ct.einsum("ii->", a).backward(); a.grad
+tensor([[1., 0.],
+        [0., 1.]])
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from contract.autograd import is_grad_enabled, record
+from contract.backends import backend_for
+from contract.einsum import cached_plan, register_operand_type
+from contract.errors import ContractError
+from contract.kernels import LETTERS
+from contract.tensor import Tensor
+
+
+def einsum_tensors(plan, operands, name="Einsum"):
+    """Run ``plan`` on Tensor (or array/scalar) operands; record the VJP."""
+    arrays = [op._data if type(op) is Tensor else op for op in operands]
+    backend = backend_for([a for a in arrays if hasattr(a, "shape")] or [np.zeros(())])
+    arrays = [a if hasattr(a, "shape") else backend.asarray(np.asarray(a)) for a in arrays]
+    plan.check_shapes(arrays)
+    dtypes = tuple(np.dtype(a.dtype) for a in arrays)
+    dtypes = None if dtypes == plan.dtypes else dtypes
+    needs = [type(op) is Tensor and op.requires_grad for op in operands]
+    if not (any(needs) and is_grad_enabled()):
+        return record(name, plan.execute(backend, arrays, dtypes), (), None)
+    trace = {}
+    out = plan.execute(backend, arrays, dtypes, trace=trace)
+
+    def vjp(grad):
+        return einsum_vjp(plan, backend, arrays, trace, out, grad, needs)
+    return record(name, out, tuple(operands), vjp)
+
+
+def _handler(plan, operands, options):
+    return einsum_tensors(plan, operands)
+
+
+register_operand_type(Tensor, _handler)
+
+
+def run_equation(name, equation, *tensors):
+    """``ct.einsum(equation, *tensors)`` through the plan cache, as op ``name``."""
+    arrays = [t._data for t in tensors]
+    found = cached_plan(equation, arrays, "auto", "real", None, None, None)
+    return einsum_tensors(found, tensors, name)
+
+
+# -- the VJP ---------------------------------------------------------------------
+def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
+    """Gradients of each operand of a traced plan run (None where not needed)."""
+    xp = backend.xp
+    if plan.semiring != "real":
+        from contract.semiring import get_semiring
+        rule = get_semiring(plan.semiring).vjp
+        if rule is None:
+            raise NotImplementedError(f"semiring {plan.semiring!r} has no vjp rule")
+        return tuple(g if need else None for g, need in zip(rule(plan, arrays, out, grad), needs))
+    if not trace:   # an empty (zero-size) plan: every gradient is zero
+        return tuple(xp.zeros(a.shape, dtype=a.dtype) if need else None
+                     for a, need in zip(arrays, needs))
+    bound = plan._bound
+    compute = trace["last"].dtype
+    g = _undo_final(xp, bound, plan, grad.astype(compute, copy=False))
+    canonical = _reverse_steps(xp, plan, trace, g, needs)
+    grads = []
+    for k, (a, need) in enumerate(zip(arrays, needs)):
+        if not need:
+            grads.append(None)
+            continue
+        gk = canonical.get(k)
+        if gk is None:
+            gk = xp.zeros(trace["prepared"][k].shape, dtype=compute)
+        grads.append(_undo_prep(xp, bound.preps[k], a.shape, gk).astype(a.dtype, copy=False))
+    return tuple(grads)
+
+
+def _undo_final(xp, bound, plan, grad):
+    """Bring the output gradient back to the layout of the last step's result."""
+    full_shape = tuple(bound.sizes[x] for x in bound.output_full)
+    if tuple(grad.shape) != full_shape:
+        grad = grad.reshape(full_shape)
+    if bound.embeds_diagonal:
+        grad = _label_einsum(xp, [bound.output_full], tuple(bound.output), grad)
+    last = _last_labels(plan)
+    if tuple(last) != tuple(bound.output):
+        grad = grad.transpose(tuple(bound.output.index(x) for x in last))
+    return grad
+
+
+def _last_labels(plan):
+    return plan.steps[-1].output if plan.steps else plan._bound.terms[0]
+
+
+def _reverse_steps(xp, plan, trace, grad, needs):
+    """Walk the steps backwards; returns {operand index: gradient of its canonical view}."""
+    n = len(needs)
+    ids = list(range(n))
+    wants = {k: needs[k] for k in range(n)}
+    records = []
+    next_id = n
+    for step in plan.steps:
+        inputs = [ids[p] for p in step.operands]
+        ids = [x for k, x in enumerate(ids) if k not in step.operands] + [next_id]
+        wants[next_id] = any(wants[i] for i in inputs)
+        records.append((inputs, next_id))
+        next_id += 1
+    grads = {ids[0]: grad}
+    for (inputs, out_id), step, (args, _) in zip(reversed(records), reversed(plan.steps),
+                                                 reversed(trace["steps"])):
+        g = grads.pop(out_id, None)
+        if g is None:
+            continue
+        for k, i in enumerate(inputs):
+            if not wants[i]:
+                continue
+            others = [step.inputs[j] for j in range(len(inputs)) if j != k]
+            values = [args[j] for j in range(len(inputs)) if j != k]
+            grads[i] = _operand_grad(xp, step.output, g, others, values, step.inputs[k],
+                                     args[k].shape)
+    return {i: g for i, g in grads.items() if i < n}
+
+
+def _operand_grad(xp, out_labels, g, other_labels, others, labels, shape):
+    """Gradient of one step operand with (unique) ``labels``: einsum + broadcast."""
+    have = set(out_labels).union(*map(set, other_labels))
+    present = tuple(x for x in labels if x in have)
+    result = _label_einsum(xp, [out_labels] + list(other_labels), present, g, *others)
+    if len(present) != len(labels):
+        order = present + tuple(x for x in labels if x not in have)
+        result = result.reshape(result.shape + (1,) * (len(labels) - len(present)))
+        perm = tuple(order.index(x) for x in labels)
+        result = xp.broadcast_to(result.transpose(perm), shape)
+    return result
+
+
+def _label_einsum(xp, terms, out, *arrays):
+    """An einsum over integer-labelled terms, through the plan cache."""
+    from contract.einsum import einsum
+    if len(arrays) == 1 and tuple(terms[0]) == tuple(out):
+        return arrays[0]
+    return einsum(_text(tuple(map(tuple, terms)), tuple(out)), *arrays)
+
+
+@lru_cache(maxsize=4096)
+def _text(terms, out):
+    labels = list(dict.fromkeys(x for t in terms + (out,) for x in t))
+    if len(labels) > len(LETTERS):
+        raise ContractError(f"a gradient step needs {len(labels)} distinct labels; at most "
+                            f"{len(LETTERS)} are supported in one backward step")
+    letter = {x: LETTERS[k] for k, x in enumerate(labels)}
+    return ",".join("".join(letter[x] for x in t) for t in terms) + "->" + "".join(
+        letter[x] for x in out)
+
+
+def _undo_prep(xp, prep, shape, g):
+    """Invert an OperandPrep: diagonal embeddings, unsqueeze, merge groups."""
+    if prep.diagonals:
+        current, original = _diagonal_labels(len(g.shape) + len(prep.diagonals), prep.diagonals)
+        g = _label_einsum(xp, [current], original, g)
+    if prep.squeeze:
+        full = list(g.shape)
+        for axis in prep.squeeze:
+            full.insert(axis, 1)
+        g = g.reshape(full)
+    if tuple(g.shape) != tuple(shape):
+        g = g.reshape(shape)
+    return g
+
+
+@lru_cache(maxsize=1024)
+def _diagonal_labels(ndim, diagonals):
+    """Labels of a view after ``diagonals`` (current) and of the array before (original)."""
+    original = list(range(ndim))
+    current = list(original)
+    for a, b in diagonals:
+        keep, gone = current[a], current[b]
+        original = [keep if x == gone else x for x in original]
+        current = [x for k, x in enumerate(current) if k not in (a, b)] + [keep]
+    return tuple(current), tuple(original)

@@ -1,0 +1,278 @@
+"""Tensor creation functions and dtypes (torch names; default float32).
+
+>>> import contract as ct
+>>> ct.tensor([1., 2.]).dtype, ct.tensor([1, 2]).dtype, ct.tensor([1.], dtype=float).dtype
+(dtype('float32'), dtype('int64'), dtype('float64'))
+>>> ct.zeros(2, 3).shape == ct.zeros((2, 3)).shape
+True
+"""
+import numpy as np
+
+from contract.errors import ContractError
+from contract.tensor import Tensor
+
+float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
+int8, int16, int32, int64 = (np.dtype(n) for n in ("int8", "int16", "int32", "int64"))
+uint8, complex64, complex128 = np.dtype("uint8"), np.dtype("complex64"), np.dtype("complex128")
+bool_ = np.dtype("bool")
+half, double, long, int_, cfloat = float16, float64, int64, int32, complex64
+DTYPES = {"float16": float16, "float32": float32, "float64": float64, "int8": int8,
+          "int16": int16, "int32": int32, "int64": int64, "uint8": uint8, "bool": bool_,
+          "complex64": complex64, "complex128": complex128, "half": half, "double": double,
+          "long": long, "float": float32, "int": int32}
+
+_RNG = [np.random.default_rng()]
+
+
+def as_dtype(dtype):
+    """A NumPy dtype from a ct dtype, a name, or a Python type (``float`` is float64)."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str) and dtype.replace("torch.", "") in DTYPES:
+        return DTYPES[dtype.replace("torch.", "")]
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise ContractError(f"{dtype!r} is not a dtype; use ct.float32, ct.int64, ...") from None
+
+
+def _pick(dtype, default):
+    """``dtype`` as a NumPy dtype, or ``default`` when None (dtypes are falsy: no ``or``)."""
+    return default if dtype is None else as_dtype(dtype)
+
+
+def _to_device(array, device):
+    if device is None or str(device).startswith("cpu"):
+        return array
+    if str(device).startswith("cuda"):
+        import cupy
+        return cupy.asarray(array)
+    raise ContractError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+
+
+def _default_dtype(array):
+    kind = array.dtype.kind
+    if kind == "f":
+        return float32
+    if kind == "c":
+        return complex64
+    if kind in "iu":
+        return int64
+    return array.dtype
+
+
+def _from_data(data):
+    """A backend array from data, with the inferred dtype (torch's rules)."""
+    if isinstance(data, Tensor):
+        return data._data.copy()
+    if hasattr(data, "__array_namespace__") or isinstance(data, np.ndarray):
+        return data.copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _nested(data)
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as err:
+        raise ContractError(f"cannot build a tensor from {type(data).__name__}: {err}") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise ContractError(f"cannot build a tensor from {type(data).__name__} data of dtype "
+                            f"{array.dtype}")
+    if isinstance(data, np.generic):
+        return array.copy()
+    return array.astype(_default_dtype(array))
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _nested(data):
+    if isinstance(data, Tensor):
+        return data.item() if data.ndim == 0 else data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_nested(x) for x in data]
+    return data
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new leaf tensor holding a copy of ``data``.
+
+    >>> tensor([[1., 2.]], requires_grad=True)
+    tensor([[1., 2.]], requires_grad=True)
+    """
+    array = _from_data(data)
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype), copy=False)
+    array = _to_device(array, device)
+    return _leaf(array, requires_grad)
+
+
+def _leaf(array, requires_grad):
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__"):
+        array = data if dtype is None else data.astype(as_dtype(dtype), copy=False)
+        return _leaf(_to_device(array, device), False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array``.
+
+    >>> a = np.zeros(2); t = from_numpy(a); a[0] = 5; t
+    tensor([5., 0.], dtype=ct.float64)
+    """
+    if not isinstance(array, np.ndarray):
+        raise ContractError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def shape_args(args, name="shape"):
+    """Shapes as varargs or one tuple/list: ``(2, 3)`` or ``((2, 3),)``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    try:
+        shape = tuple(int(d) for d in args)
+    except (TypeError, ValueError):
+        raise ContractError(f"{name} must be ints, got {args!r}") from None
+    if any(d < -1 for d in shape):
+        raise ContractError(f"{name} {shape} has a negative size")
+    return shape
+
+
+def _filled(fill, args, dtype, requires_grad, device, default=float32):
+    shape = shape_args(args)
+    if any(d < 0 for d in shape):
+        raise ContractError(f"shape {shape} has a negative size")
+    array = np.full(shape, fill, dtype=_pick(dtype, default))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> zeros(2)
+    tensor([0., 0.])"""
+    return _filled(0, size, dtype, requires_grad, device)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> ones(2, dtype=int64)
+    tensor([1, 1])"""
+    return _filled(1, size, dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    """An uninitialised tensor (zeros here)."""
+    return _filled(0, size, dtype, requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> full((2,), 7)
+    tensor([7, 7])"""
+    default = _default_dtype(np.asarray(fill_value))
+    return _filled(fill_value, (size,) if isinstance(size, int) else size, dtype,
+                   requires_grad, device, default)
+
+
+def _like(t, fill, dtype, requires_grad, device):
+    dtype = _pick(dtype, t.dtype)
+    array = t._xp.full(t._data.shape, fill, dtype=dtype)
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    return _like(input, 0, dtype, requires_grad, device)
+
+
+def ones_like(input, dtype=None, requires_grad=False, device=None):
+    return _like(input, 1, dtype, requires_grad, device)
+
+
+def empty_like(input, dtype=None, requires_grad=False, device=None):
+    return _like(input, 0, dtype, requires_grad, device)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    return _like(input, fill_value, dtype, requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> arange(3), arange(0, 1, 0.5)
+    (tensor([0, 1, 2]), tensor([0.0000, 0.5000]))"""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ContractError("arange: step must be nonzero")
+    floats = any(isinstance(v, float) for v in (start, end, step))
+    array = np.arange(start, end, step, dtype=np.float64 if floats else np.int64)
+    array = array.astype(_pick(dtype, (float32 if floats else int64)))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> linspace(0, 1, 3)
+    tensor([0.0000, 0.5000, 1.0000])"""
+    array = np.linspace(start, end, int(steps)).astype(_pick(dtype, float32))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    """Torch-like creation.
+
+    >>> eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])"""
+    array = np.eye(int(n), None if m is None else int(m), dtype=_pick(dtype, float32))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def manual_seed(seed):
+    """Seed the generator used by :func:`rand` and :func:`randn`."""
+    _RNG[0] = np.random.default_rng(int(seed))
+    return _RNG[0]
+
+
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    """Uniform [0, 1) samples (float32 by default)."""
+    array = _RNG[0].random(shape_args(size)).astype(_pick(dtype, float32))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples (float32 by default)."""
+    array = _RNG[0].standard_normal(shape_args(size)).astype(_pick(dtype, float32))
+    return _leaf(_to_device(array, device), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    """Integers in [low, high) (int64 by default)."""
+    if high is None:
+        low, high = 0, low
+    array = _RNG[0].integers(low, high, shape_args((size,))).astype(_pick(dtype, int64))
+    return _leaf(_to_device(array, device), False)
+
+
+def randperm(n, dtype=None, device=None):
+    """A random permutation of ``range(n)``."""
+    array = _RNG[0].permutation(int(n)).astype(_pick(dtype, int64))
+    return _leaf(_to_device(array, device), False)

@@ -1,0 +1,277 @@
+"""Broadcasting arithmetic, elementwise maps and comparisons (differentiable like torch).
+
+A broadcast product ``a * b`` is the einsum its shapes write (``ab,b->ab``);
+``+ - /`` use the same broadcast equation with a different combine; both are
+checked by one cached helper that raises a ContractError naming the shapes.
+
+>>> import contract as ct
+>>> a = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> (a * ct.tensor([10., 100.])).sum().backward(); a.grad
+tensor([[ 10., 100.],
+        [ 10., 100.]])
+>>> ct.ones(2, 3) + ct.ones(4)
+Traceback (most recent call last):
+...
+contract.errors.ShapeError: shapes (2, 3) and (4,) are not broadcastable: the size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from contract.autograd import record
+from contract.errors import ContractError, ShapeError
+from contract.kernels import LETTERS
+from contract.tensor import Tensor
+
+_FLOAT32, _INT64, _COMPLEX64 = np.dtype("float32"), np.dtype("int64"), np.dtype("complex64")
+
+
+# -- operands and broadcasting -----------------------------------------------------
+def _scalar_dtype(value, dtype):
+    """torch's dtype for a Python scalar combined with a tensor of ``dtype``."""
+    kind = dtype.kind
+    if isinstance(value, (bool, np.bool_)):
+        return dtype
+    if isinstance(value, (int, np.integer)):
+        return _INT64 if kind == "b" else dtype
+    if isinstance(value, (float, np.floating)):
+        return dtype if kind in "fc" else _FLOAT32
+    if isinstance(value, (complex, np.complexfloating)):
+        return dtype if kind == "c" else (np.dtype("complex128") if dtype == np.float64
+                                          else _COMPLEX64)
+    raise ContractError(f"unsupported operand type {type(value).__name__} for a tensor op")
+
+
+def as_operand(value, like):
+    """A Tensor for ``value`` (a Tensor, a scalar or array-like) next to Tensor ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    xp = like._xp
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return Tensor._wrap(xp.asarray(value, dtype=_scalar_dtype(value, like.dtype)))
+    from contract.creation import tensor
+    return tensor(value, device=like.device)
+
+
+@lru_cache(maxsize=4096)
+def broadcast_equation(shape_a, shape_b):
+    """``(equation, output shape)`` of the broadcast of two shapes, e.g. ``ab,b->ab``."""
+    n = max(len(shape_a), len(shape_b))
+    if n > len(LETTERS):
+        raise ShapeError(f"tensors with {n} dimensions are not supported")
+    out = []
+    for k in range(n):
+        da = shape_a[k - n + len(shape_a)] if k - n + len(shape_a) >= 0 else 1
+        db = shape_b[k - n + len(shape_b)] if k - n + len(shape_b) >= 0 else 1
+        if da != db and 1 not in (da, db):
+            raise ShapeError(f"shapes {tuple(shape_a)} and {tuple(shape_b)} are not "
+                             f"broadcastable: the size of tensor a ({da}) must match the size of "
+                             f"tensor b ({db}) at non-singleton dimension {k}")
+        out.append(db if da == 1 else da)
+    labels = LETTERS[:n]
+    text = f"{labels[n - len(shape_a):]},{labels[n - len(shape_b):]}->{labels}"
+    return text, tuple(out)
+
+
+def _pair(a, b):
+    if not isinstance(a, Tensor):
+        a = as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    return a, b
+
+
+def _binary(name, fn, a, b, vjp_factory):
+    a, b = _pair(a, b)
+    broadcast_equation(a._data.shape, b._data.shape)
+    out = fn(a._data, b._data)
+    return record(name, out, (a, b), vjp_factory(a._data, b._data, out))
+
+
+# -- arithmetic -------------------------------------------------------------------
+def mul(input, other):
+    """``input * other``: the broadcast einsum ``ab,b->ab``."""
+    from contract.autograd_einsum import run_equation
+    a, b = _pair(input, other)
+    text, _ = broadcast_equation(a._data.shape, b._data.shape)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        return record("Mul", a._data & b._data, (), None)
+    if a.dtype != b.dtype:
+        common = np.result_type(a.dtype, b.dtype)
+        a, b = a.to(common), b.to(common)
+    return run_equation("Mul", text, a, b)
+
+
+def add(input, other, alpha=1):
+    """``input + alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary("Add", lambda x, y: x + y, input, other, lambda x, y, o: lambda g: (g, g))
+
+
+def sub(input, other, alpha=1):
+    """``input - alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary("Sub", lambda x, y: x - y, input, other, lambda x, y, o: lambda g: (g, -g))
+
+
+def _float_pair(a, b):
+    a, b = _pair(a, b)
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+        a, b = a.to(_FLOAT32), b.to(_FLOAT32)
+    return a, b
+
+
+def div(input, other):
+    """``input / other`` (true division; integers give float32 as in torch)."""
+    a, b = _float_pair(input, other)
+    return _binary("Div", lambda x, y: x / y, a, b,
+                   lambda x, y, o: lambda g: (g / y, -g * o / y))
+
+
+def pow(input, exponent):
+    """``input ** exponent`` (either may be a tensor)."""
+    a, b = _pair(input, exponent)
+    if b._data.ndim == 0 and not isinstance(exponent, Tensor):
+        e = exponent
+        return record("Pow", a._data ** b._data, (a, b),
+                      lambda g: (g * e * a._data ** (e - 1) if e != 0 else g * 0, None))
+    return _binary("Pow", lambda x, y: x ** y, a, b, lambda x, y, o: lambda g: (
+        g * y * x ** (y - 1), g * o * _xp(o).log(_xp(o).where(x > 0, x, 1))))
+
+
+def _xp(array):
+    from contract.tensor import _xp_of
+    return _xp_of(array)
+
+
+def neg(input):
+    return record("Neg", -input._data, (input,), lambda g: (-g,))
+
+
+# -- elementwise maps ----------------------------------------------------------------
+def _unary(name, forward, derivative):
+    """A differentiable map: ``derivative(x, out, g)`` is the input gradient."""
+    def op(input):
+        x = input._data
+        if x.dtype.kind in "biu" and name not in ("Abs", "Relu"):
+            x = x.astype(_FLOAT32)
+        out = forward(_xp(x), x)
+        return record(name, out, (input,), lambda g: (derivative(_xp(x), x, out, g),))
+    op.__name__ = name.lower()
+    op.__doc__ = f"Elementwise {name.lower()} (differentiable)."
+    return op
+
+
+exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, o, g: g * o)
+log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, o, g: g / x)
+sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, o, g: g / (2 * o))
+abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, o, g: g * xp.sign(x))
+relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0), lambda xp, x, o, g: g * (x > 0))
+tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, o, g: g * (1 - o * o))
+sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, o, g: g * xp.cos(x))
+cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, o, g: -g * xp.sin(x))
+sigmoid = _unary("Sigmoid", lambda xp, x: 0.5 * (xp.tanh(0.5 * x) + 1),
+                 lambda xp, x, o, g: g * o * (1 - o))
+
+
+def square(input):
+    return mul(input, input)
+
+
+def clamp(input, min=None, max=None):
+    """Clip to ``[min, max]``; the gradient flows where the input was inside."""
+    if min is None and max is None:
+        raise ContractError("clamp needs at least one of min or max")
+    x = input._data
+    xp = _xp(x)
+    lo = getattr(min, "_data", min)
+    hi = getattr(max, "_data", max)
+    out = x
+    if lo is not None:
+        out = xp.maximum(out, xp.asarray(lo, dtype=x.dtype))
+    if hi is not None:
+        out = xp.minimum(out, xp.asarray(hi, dtype=x.dtype))
+    inside = (x >= lo if lo is not None else True) & (x <= hi if hi is not None else True)
+    return record("Clamp", out, (input,), lambda g: (g * inside,))
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    a, b = _pair(input, other)
+    xp = _xp(a._data)
+    out = xp.where(cond, a._data, b._data)
+    zero = xp.zeros((), dtype=out.dtype)
+    return record("Where", out, (a, b),
+                  lambda g: (xp.where(cond, g, zero), xp.where(cond, zero, g)))
+
+
+def addcmul(input, tensor1, tensor2, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    quot = div(tensor1, tensor2)
+    return add(input, quot if value == 1 else mul(quot, value))
+
+
+# -- comparisons (bool results, no gradient) -------------------------------------------
+def _compare(fn):
+    def op(input, other):
+        a, b = _pair(input, other)
+        broadcast_equation(a._data.shape, b._data.shape)
+        return Tensor._wrap(fn(a._data, b._data))
+    return op
+
+
+eq = _compare(lambda x, y: x == y)
+ne = _compare(lambda x, y: x != y)
+lt = _compare(lambda x, y: x < y)
+le = _compare(lambda x, y: x <= y)
+gt = _compare(lambda x, y: x > y)
+ge = _compare(lambda x, y: x >= y)
+
+
+def logical_not(input):
+    return Tensor._wrap(~input._data.astype(bool))
+
+
+def _inplace(fn):
+    """An in-place update of ``self._data`` (refused on leaves that need grad)."""
+    def op(self, other, *args, **kwargs):
+        from contract.autograd import is_grad_enabled
+        if self.requires_grad and self.is_leaf and is_grad_enabled():
+            raise ContractError("a leaf Variable that requires grad is being used in an "
+                                "in-place operation; wrap it in ct.no_grad()")
+        result = fn(self.detach(), other, *args, **kwargs)
+        self._data[...] = result._data
+        return self
+    return op
+
+
+def _reflect(fn):
+    return lambda self, other: fn(other, self)
+
+
+METHODS = {
+    "__add__": add, "__radd__": _reflect(add), "__sub__": sub, "__rsub__": _reflect(sub),
+    "__mul__": mul, "__rmul__": _reflect(mul), "__truediv__": div,
+    "__rtruediv__": _reflect(div), "__pow__": pow, "__rpow__": _reflect(pow),
+    "__neg__": neg, "__abs__": abs, "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
+    "__gt__": gt, "__ge__": ge, "__invert__": logical_not,
+    "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
+    "__itruediv__": _inplace(div), "add_": _inplace(add), "sub_": _inplace(sub),
+    "mul_": _inplace(mul), "div_": _inplace(div),
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs,
+    "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
+    "sin": sin, "cos": cos, "square": square, "clamp": clamp, "clip": clamp,
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "addcmul": addcmul,
+    "addcdiv": addcdiv, "logical_not": logical_not,
+}
+FUNCTIONS = dict(METHODS, where=where, multiply=mul, subtract=sub, divide=div,
+                 true_divide=div, negative=neg)

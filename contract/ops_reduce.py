@@ -1,0 +1,197 @@
+"""Reductions lowered to einsum equations: ``sum mean var std prod``, ``cumsum``.
+
+``t.sum(dim=1)`` on a 3-d tensor writes ``abc->ac`` (cached per
+``(ndim, dims)``) and runs the cached plan; ``keepdim`` is a reshape view.
+``var`` is two-pass: ``d = x - mean(x)`` then ``abc,abc->b`` over ``d``.
+
+>>> import contract as ct
+>>> reduce_equation(3, (1,))
+'abc->ac'
+>>> ct.tensor([2281.5, 2281.25]).var().item()
+0.03125
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from contract.autograd import is_grad_enabled, record
+from contract.einsum import einsum as _einsum
+from contract.errors import ContractError
+from contract.kernels import LETTERS
+from contract.tensor import Tensor, _dim
+
+
+@lru_cache(maxsize=4096)
+def reduce_equation(ndim, dims, operands=1):
+    """Einsum text summing axes ``dims`` of ``operands`` same-shaped operands."""
+    if ndim > len(LETTERS):
+        raise ContractError(f"tensors with {ndim} dimensions are not supported")
+    labels = LETTERS[:ndim]
+    kept = "".join(c for k, c in enumerate(labels) if k not in dims)
+    return ",".join([labels] * operands) + "->" + kept
+
+
+def _normalize(dims, ndim):
+    return tuple(sorted({_dim(d, ndim) for d in dims}))
+
+
+@lru_cache(maxsize=4096)
+def _dims_cached(dim, ndim):
+    if dim is None or dim == () or dim == []:
+        return tuple(range(ndim))
+    if isinstance(dim, tuple):
+        return _normalize(dim, ndim)
+    return (_dim(dim, ndim),)
+
+
+def reduce_dims(dim, ndim, axis=None):
+    """Sorted non-negative axes from torch's ``dim`` (int, tuple, list, None) or ``axis``."""
+    if axis is not None:
+        if dim is not None:
+            raise ContractError("give dim or axis, not both")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    try:
+        return _dims_cached(dim, ndim)
+    except TypeError:
+        raise ContractError(f"dim must be an int, a tuple or list of ints, or None; got "
+                            f"{dim!r}") from None
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if k in dims else n for k, n in enumerate(shape))
+
+
+def _einsum_reduce(name, input, dims, keepdim, operands=None, dtype=None):
+    """Run the reduction equation; ``operands`` default to ``(input,)``."""
+    operands = operands or (input,)
+    text = reduce_equation(input.ndim, dims, len(operands))
+    if dtype is not None:
+        from contract.creation import as_dtype
+        operands = tuple(t.to(as_dtype(dtype)) for t in operands)
+    if not (is_grad_enabled() and any(t.requires_grad for t in operands)):
+        out = Tensor._wrap(_einsum(text, *(t._data for t in operands)))
+    else:
+        from contract.autograd_einsum import run_equation
+        out = run_equation(name, text, *operands)
+    if keepdim:
+        out = out.reshape(_kept_shape(input._data.shape, dims))
+    return out
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    """Sum over ``dim`` (int, tuple/list, None): the einsum ``abc->b`` style.
+
+    >>> import contract as ct
+    >>> ct.ones(2, 3).sum(dim=1)
+    tensor([3., 3.])
+    """
+    dims = reduce_dims(dim, input._data.ndim, axis)
+    return _einsum_reduce("Sum", input, dims, keepdim, dtype=dtype)
+
+
+def _count(shape, dims):
+    n = 1
+    for k in dims:
+        n *= shape[k]
+    return n
+
+
+def _scaled(name, t, scale):
+    return record(name, t._data * t._data.dtype.type(scale), (t,),
+                  lambda g: (g * g.dtype.type(scale),))
+
+
+def _need_float(name, input):
+    if input.dtype.kind not in "fc":
+        raise ContractError(f"{name}(): could not infer output dtype. Input dtype must be either "
+                            f"a floating point or complex dtype. Got: {input.dtype}")
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    """Mean over ``dim``: the sum's einsum, scaled by ``1/n``.
+
+    >>> import contract as ct
+    >>> ct.tensor([[1., 2.], [3., 5.]]).mean(0)
+    tensor([2.0000, 3.5000])
+    """
+    if dtype is not None:
+        from contract.creation import as_dtype
+        input = input.to(as_dtype(dtype))
+    _need_float("mean", input)
+    dims = reduce_dims(dim, input._data.ndim, axis)
+    total = _einsum_reduce("Sum", input, dims, keepdim)
+    n = _count(input._data.shape, dims)
+    return _scaled("Mean", total, 1.0 / n if n else float("nan"))
+
+
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None):
+    """Variance (two-pass: ``d = x - mean``, then ``abc,abc->b`` over ``d``)."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    _need_float("var", input)
+    dims = reduce_dims(dim, input._data.ndim, axis)
+    from contract.ops_elementwise import sub
+    centred = sub(input, mean(input, dims, keepdim=True))
+    squares = _einsum_reduce("Sum", input, dims, keepdim, operands=(centred, centred))
+    n = _count(input._data.shape, dims) - correction
+    return _scaled("Var", squares, 1.0 / n if n > 0 else float("nan"))
+
+
+def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None):
+    """Standard deviation: the square root of :func:`var` (two-pass)."""
+    from contract.ops_elementwise import sqrt
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
+                    axis=axis))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over one ``dim`` (or all); the gradient is the product of the others."""
+    if dtype is not None:
+        from contract.creation import as_dtype
+        input = input.to(as_dtype(dtype))
+    x = input._data
+    dims = reduce_dims(dim, x.ndim)
+    out_dtype = np.dtype("int64") if x.dtype.kind in "bi" else x.dtype
+    out = x.prod(axis=dims, keepdims=keepdim, dtype=out_dtype)
+    return record("Prod", out, (input,), lambda g: (_prod_grad(x, dims, keepdim, g),))
+
+
+def _prod_grad(x, dims, keepdim, g):
+    """Product of all other elements (exclusive cumulative products; exact with zeros)."""
+    from contract.tensor import _xp_of
+    xp = _xp_of(x)
+    rest = tuple(k for k in range(x.ndim) if k not in dims)
+    perm = rest + dims
+    moved = x.transpose(perm)
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, flat[..., ::-1][..., :-1]], axis=-1),
+                       axis=-1)[..., ::-1]
+    if keepdim:
+        g = g.reshape(tuple(g.shape[k] for k in rest))
+    grad = (left * right * g[..., None]).reshape(moved.shape)
+    return grad.transpose(tuple(perm.index(k) for k in range(x.ndim)))
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``; its gradient is the reversed cumsum."""
+    x = input._data
+    d = _dim(dim, x.ndim)
+    out_dtype = np.dtype("int64") if x.dtype.kind in "bi" else x.dtype
+    if dtype is not None:
+        from contract.creation import as_dtype
+        out_dtype = as_dtype(dtype)
+    out = x.cumsum(axis=d, dtype=out_dtype)
+
+    def vjp(g):
+        from contract.tensor import _xp_of
+        xp = _xp_of(g)
+        return (xp.flip(xp.flip(g, d).cumsum(axis=d), d),)
+    return record("Cumsum", out, (input,), vjp)
+
+
+METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum}
+FUNCTIONS = dict(METHODS)

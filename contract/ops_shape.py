@@ -1,0 +1,318 @@
+"""Views, copies, casts, indexing and joins (``view`` ... ``stack cat meshgrid gather``).
+
+Views share memory with their base as in torch (``transpose`` swaps strides,
+``view`` raises on a layout it cannot express without a copy).
+
+>>> import contract as ct
+>>> x = ct.arange(6.).view(2, 3)
+>>> x.t().stride(), x.t().is_contiguous()
+((1, 3), False)
+"""
+import numpy as np
+
+from contract.autograd import record
+from contract.creation import as_dtype, shape_args
+from contract.errors import ContractError, ShapeError
+from contract.tensor import Tensor, _dim, _xp_of
+
+
+def _reshaped(input, shape, copy):
+    x = input._data
+    shape = shape_args(shape)
+    if shape.count(-1) > 1:
+        raise ShapeError("only one dimension can be inferred (-1)")
+    known = 1
+    for d in shape:
+        known *= d if d != -1 else 1
+    if -1 in shape:
+        if known == 0 or x.size % known:
+            raise ShapeError(f"shape {list(shape)} is invalid for input of size {x.size}")
+        shape = tuple(x.size // known if d == -1 else d for d in shape)
+    elif known != x.size:
+        raise ShapeError(f"shape {list(shape)} is invalid for input of size {x.size}")
+    try:
+        out = x.reshape(shape, copy=None if copy else False)
+    except (ValueError, AttributeError):
+        raise ShapeError("view size is not compatible with input tensor's size and stride (at "
+                         "least one dimension spans across two contiguous subspaces). Use "
+                         ".reshape(...) instead.") from None
+    old = x.shape
+    return record("View" if not copy else "Reshape", out, (input,),
+                  lambda g: (g.reshape(old),))
+
+
+def view(input, *shape):
+    """A view with a new shape (shares memory; raises where a copy would be needed)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return input.to(shape[0])
+    return _reshaped(input, shape, copy=False)
+
+
+def reshape(input, *shape):
+    """A view when possible, else a copy."""
+    return _reshaped(input, shape, copy=True)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
+    shape = input.shape
+    return reshape(input, shape[:s] + (-1,) + shape[e + 1:])
+
+
+def permute(input, *dims):
+    """Reorder axes (a view with permuted strides)."""
+    dims = shape_args(dims, "dims") if dims else ()
+    perm = tuple(_dim(d, input.ndim) for d in dims)
+    if sorted(perm) != list(range(input.ndim)):
+        raise ContractError(f"permute: dims {list(dims)} are not a permutation of "
+                            f"{input.ndim} axes")
+    inverse = tuple(perm.index(k) for k in range(len(perm)))
+    return record("Permute", input._data.transpose(perm), (input,),
+                  lambda g: (g.transpose(inverse),))
+
+
+def transpose(input, dim0, dim1):
+    """Swap two axes (a view)."""
+    perm = list(range(input.ndim))
+    a, b = _dim(dim0, input.ndim), _dim(dim1, input.ndim)
+    perm[a], perm[b] = perm[b], perm[a]
+    return permute(input, perm)
+
+
+def t(input):
+    if input.ndim > 2:
+        raise ContractError(f"t() expects a tensor with <= 2 dimensions, got {input.ndim}")
+    return permute(input, *range(input.ndim - 1, -1, -1))
+
+
+def unsqueeze(input, dim):
+    d = _dim(dim, input.ndim + 1)
+    shape = input.shape[:d] + (1,) + input.shape[d:]
+    return _reshaped(input, shape, copy=True)
+
+
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        dims = {k for k, n in enumerate(shape) if n == 1}
+    else:
+        dims = {_dim(d, input.ndim) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
+        dims = {k for k in dims if shape[k] == 1}
+    return _reshaped(input, tuple(n for k, n in enumerate(shape) if k not in dims), copy=True)
+
+
+def expand(input, *sizes):
+    """Broadcast to ``sizes`` (``-1`` keeps a size); a view with zero strides."""
+    sizes = shape_args(sizes)
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
+                         f"number of dimensions ({input.ndim})")
+    target = tuple(input.shape[k - lead] if d == -1 else d for k, d in enumerate(sizes))
+    try:
+        out = _xp_of(input._data).broadcast_to(input._data, target)
+    except ValueError:
+        raise ShapeError(f"the expanded size {list(sizes)} does not fit the tensor's shape "
+                         f"{tuple(input.shape)}") from None
+    return record("Expand", out, (input,), lambda g: (g,))
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def contiguous(input):
+    if input.is_contiguous():
+        return input
+    return record("Clone", _xp_of(input._data).ascontiguousarray(input._data), (input,),
+                  lambda g: (g,))
+
+
+def clone(input):
+    return record("Clone", input._data.copy(), (input,), lambda g: (g,))
+
+
+def to(input, *args, dtype=None, device=None, copy=False):
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (differentiable casts)."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
+            device = arg
+        else:
+            dtype = arg
+    out = input
+    if device is not None and str(device).split(":")[0] != input.device:
+        out = _move(out, str(device))
+    if dtype is not None and as_dtype(dtype) != out.dtype:
+        old = out.dtype
+        new = as_dtype(dtype)
+        out = record("To", out._data.astype(new), (out,), lambda g: (g.astype(old),))
+        if new.kind not in "fc":
+            out.grad_fn, out.requires_grad = None, False
+    elif copy and out is input:
+        out = clone(input)
+    return out
+
+
+def _move(input, device):
+    from contract.creation import _to_device
+    if device.startswith("cuda"):
+        data = _to_device(input._data, device)
+        return record("ToCopy", data, (input,), lambda g: (g.get(),))
+    data = input._data.get()
+    return record("ToCopy", data, (input,), lambda g: (_to_device(g, "cuda"),))
+
+
+def _caster(dtype):
+    return lambda input: to(input, dtype)
+
+
+def _index(value):
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, tuple):
+        return tuple(_index(v) for v in value)
+    if isinstance(value, list) and any(isinstance(v, Tensor) for v in value):
+        return [_index(v) for v in value]
+    return value
+
+
+def getitem(input, index):
+    """Basic (view), integer-array and boolean-mask indexing, differentiable."""
+    x = input._data
+    idx = _index(index)
+    try:
+        out = x[idx]
+    except IndexError as err:
+        raise ShapeError(f"index {index!r} is out of range for shape {tuple(x.shape)}: "
+                         f"{err}") from None
+    except (TypeError, ValueError) as err:
+        raise ContractError(f"invalid index {index!r}: {err}") from None
+
+    def vjp(g):
+        xp = _xp_of(g)
+        full = xp.zeros(x.shape, dtype=g.dtype)
+        xp.add.at(full, idx, g)
+        return (full,)
+    return record("Index", out, (input,), vjp)
+
+
+def setitem(input, index, value):
+    from contract.autograd import is_grad_enabled
+    if input.requires_grad and input.is_leaf and is_grad_enabled():
+        raise ContractError("a leaf Variable that requires grad is being used in an in-place "
+                            "operation")
+    input._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+
+
+def gather(input, dim, index):
+    """``out[i][j] = input[index[i][j]][j]`` style selection along ``dim``."""
+    d = _dim(dim, input.ndim)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    xp = _xp_of(input._data)
+    try:
+        out = xp.take_along_axis(input._data, idx, axis=d)
+    except (IndexError, ValueError) as err:
+        raise ShapeError(f"gather: index of shape {tuple(idx.shape)} does not fit input of "
+                         f"shape {tuple(input.shape)} along dim {dim}: {err}") from None
+
+    def vjp(g):
+        full = xp.zeros(input._data.shape, dtype=g.dtype)
+        grid = list(xp.indices(idx.shape, sparse=True))
+        grid[d] = idx
+        xp.add.at(full, tuple(grid), g)
+        return (full,)
+    return record("Gather", out, (input,), vjp)
+
+
+def cat(tensors, dim=0):
+    """Join along an existing axis (differentiable)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ContractError("cat expects a non-empty sequence of tensors")
+    d = _dim(dim, tensors[0].ndim)
+    xp = _xp_of(tensors[0]._data)
+    try:
+        out = xp.concatenate([t._data for t in tensors], axis=d)
+    except ValueError as err:
+        raise ShapeError(f"cat: shapes {[tuple(t.shape) for t in tensors]} do not match "
+                         f"outside dim {dim}: {err}") from None
+    bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
+
+    def vjp(g):
+        index = [slice(None)] * g.ndim
+        parts = []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            index[d] = slice(int(lo), int(hi))
+            parts.append(g[tuple(index)])
+        return tuple(parts)
+    return record("Cat", out, tuple(tensors), vjp)
+
+
+def stack(tensors, dim=0):
+    """Join along a new axis (differentiable)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ContractError("stack expects a non-empty sequence of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack expects each tensor to be equal size, got "
+                         f"{[tuple(t.shape) for t in tensors]}")
+    d = _dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids (differentiable), ``indexing`` "ij" (default) or "xy"."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ContractError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    grids = []
+    for k, t in enumerate(ts):
+        view_shape = [1] * len(ts)
+        view_shape[k] = -1
+        grids.append(expand(reshape(t, view_shape), shape))
+    if indexing == "xy" and len(grids) >= 2:
+        grids = [transpose(g, 0, 1) for g in grids]
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def chunk(input, chunks, dim=0):
+    d = _dim(dim, input.ndim)
+    step = -(-input.shape[d] // chunks)
+    return tuple(getitem(input, (slice(None),) * d + (slice(k, k + step),))
+                 for k in range(0, input.shape[d], step))
+
+
+def flip(input, dims):
+    dims = tuple(_dim(d, input.ndim) for d in (dims if isinstance(dims, (list, tuple))
+                                               else [dims]))
+    xp = _xp_of(input._data)
+    return record("Flip", xp.ascontiguousarray(xp.flip(input._data, dims)), (input,),
+                  lambda g: (xp.flip(g, dims),))
+
+
+METHODS = {
+    "view": view, "reshape": reshape, "flatten": flatten, "permute": permute,
+    "transpose": transpose, "t": t, "unsqueeze": unsqueeze, "squeeze": squeeze,
+    "expand": expand, "expand_as": expand_as, "contiguous": contiguous, "clone": clone,
+    "to": to, "cpu": lambda self: to(self, "cpu"), "cuda": lambda self: to(self, "cuda"),
+    "float": _caster("float32"), "double": _caster("float64"), "long": _caster("int64"),
+    "int": _caster("int32"), "half": _caster("float16"), "bool": _caster("bool"),
+    "type_as": lambda self, other: to(self, other.dtype),
+    "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "chunk": chunk,
+    "flip": flip, "swapaxes": transpose,
+}
+FUNCTIONS = {name: METHODS[name] for name in (
+    "reshape", "flatten", "permute", "transpose", "t", "unsqueeze", "squeeze", "clone",
+    "gather", "chunk", "flip", "swapaxes")}
+FUNCTIONS.update(cat=cat, concat=cat, concatenate=cat, stack=stack, meshgrid=meshgrid)

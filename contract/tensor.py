@@ -1,0 +1,259 @@
+"""``ct.Tensor``: a torch-like tensor over a backend array, with autograd.
+
+Interface used by other modules: a Tensor keeps its backend array (NumPy now,
+CuPy for ``device="cuda"``) in ``t._data``; ``wrap(array, requires_grad=False)``
+makes a Tensor from a backend array without copying.  Differentiable ops are
+built with :func:`contract.autograd.record`.  Most methods live in
+``contract/ops_*.py`` (reductions, elementwise maps, products, shapes) and are
+attached to the class at import time; every reduction, broadcast product and
+matmul is lowered to an einsum equation text (see the README table).
+
+>>> import contract as ct
+>>> x = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> x.shape, x.dtype, x.device, x.is_leaf
+(torch.Size([2, 2]), dtype('float32'), device(type='cpu'), True)
+>>> (x * x).sum()
+tensor(30., grad_fn=<SumBackward0>)
+"""
+from contract.backends import backend_for
+from contract.errors import ContractError
+
+
+class Size(tuple):
+    """A shape (a tuple), printed as torch prints it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class Device(str):
+    """``"cpu"`` (NumPy) or ``"cuda"`` (CuPy); equal to its string."""
+
+    @property
+    def type(self):
+        return str(self).split(":")[0]
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+
+CPU, CUDA = Device("cpu"), Device("cuda")
+
+
+def _xp_of(array):
+    return backend_for([array]).xp
+
+
+def wrap(array, requires_grad=False):
+    """A leaf Tensor over a backend ``array`` (no copy).
+
+    >>> import numpy as np
+    >>> wrap(np.arange(3.)).tolist()
+    [0.0, 1.0, 2.0]
+    """
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+class Tensor:
+    """An n-dimensional array with autograd; create it with ``ct.tensor`` & co."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False):
+        from contract.creation import tensor as make
+        made = make(data, requires_grad=requires_grad)
+        self._data, self.grad, self.grad_fn = made._data, None, None
+        self.requires_grad = made.requires_grad
+
+    @classmethod
+    def _wrap(cls, array):
+        t = cls.__new__(cls)
+        t._data, t.grad, t.grad_fn, t.requires_grad = array, None, None, False
+        return t
+
+    # -- attributes -------------------------------------------------------------
+    @property
+    def _xp(self):
+        return _xp_of(self._data)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def device(self):
+        return CPU if type(self._data).__module__.split(".")[0] == "numpy" else CUDA
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def data(self):
+        return self.detach()
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self._data.shape[_dim(dim, self.ndim)]
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        size = self._data.itemsize
+        strides = tuple(s // size for s in self._data.strides)
+        return strides if dim is None else strides[_dim(dim, self.ndim)]
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self):
+        data = self._data
+        if hasattr(data, "__array_interface__"):
+            return data.__array_interface__["data"][0]
+        return data.data.ptr
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    # -- autograd ---------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise ContractError(f"only tensors of floating point and complex dtype can require "
+                                f"gradients (this one is {self._data.dtype})")
+        if self.grad_fn is not None and not requires_grad:
+            raise ContractError("you can only change requires_grad flags of leaf variables")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``."""
+        from contract.autograd import backward
+        backward(self, gradient, retain_graph)
+
+    def detach(self):
+        return Tensor._wrap(self._data)
+
+    def detach_(self):
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    def zero_(self):
+        self._data[...] = 0
+        return self
+
+    # -- conversions ------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise ContractError(f"a Tensor with {self._data.size} elements cannot be converted "
+                                f"to a Python scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self):
+        if self.requires_grad:
+            raise ContractError("can't call numpy() on a Tensor that requires grad; use "
+                                "tensor.detach().numpy() instead")
+        if self.device != CPU:
+            raise ContractError("can't convert a cuda tensor to numpy; use .cpu() first")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        data = self.detach().cpu()._data
+        return data if dtype is None else data.astype(dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise ContractError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise ContractError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ContractError(f"Boolean value of Tensor with {self._data.size} elements is "
+                                f"ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise ContractError("only integer tensors of a single element can be an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from contract.ops_format import format_tensor
+        return format_tensor(self)
+
+    __str__ = __repr__
+
+
+def _dim(dim, ndim):
+    """A non-negative axis from a torch-style (possibly negative) ``dim``."""
+    try:
+        d = int(dim)
+    except (TypeError, ValueError):
+        raise ContractError(f"dim must be an int, got {dim!r}") from None
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= d <= hi:
+        raise ContractError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                            f"but got {d})")
+    return d + ndim if d < 0 else d
+
+
+def _install():
+    """Attach the methods defined in the ops modules to Tensor."""
+    from contract import ops_elementwise, ops_linalg, ops_reduce, ops_shape, ops_semiring
+    for module in (ops_elementwise, ops_linalg, ops_reduce, ops_shape, ops_semiring):
+        for name, fn in module.METHODS.items():
+            setattr(Tensor, name, fn)
+
+
+_install()

@@ -1,0 +1,96 @@
+"""``ct.testing.gradcheck``: compare autograd with central differences in float64.
+
+>>> import contract as ct
+>>> x = ct.tensor([[1., 2.], [3., 4.]], dtype=ct.float64, requires_grad=True)
+>>> ct.testing.gradcheck(lambda a: (a * a).sum(dim=1), (x,))
+True
+"""
+import numpy as np
+
+from contract.errors import ContractError
+
+
+class GradcheckError(ContractError):
+    """Analytic and numerical gradients disagree."""
+
+
+def _as_tuple(value):
+    return value if isinstance(value, (tuple, list)) else (value,)
+
+
+def _outputs(fn, inputs):
+    from contract.tensor import Tensor
+    outs = _as_tuple(fn(*inputs))
+    return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind in "fc"]
+
+
+def _to_float64(inputs):
+    from contract.tensor import Tensor
+    converted = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad:
+            copy = Tensor._wrap(np.array(x.detach().cpu()._data, dtype=np.float64))
+            converted.append(copy.requires_grad_(True))
+        else:
+            converted.append(x)
+    return converted
+
+
+def _numerical(fn, inputs, k, eps, out_index, cotangent):
+    """d <cotangent, out> / d inputs[k], by central differences."""
+    x = inputs[k]._data
+    grad = np.zeros(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        plus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
+        flat[i] = old - eps
+        minus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
+        flat[i] = old
+        grad.reshape(-1)[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def _analytic(fn, inputs, out_index, cotangent):
+    from contract.autograd import backward
+    from contract.tensor import Tensor
+    for x in inputs:
+        if isinstance(x, Tensor):
+            x.grad = None
+    out = _outputs(fn, inputs)[out_index]
+    if not out.requires_grad:
+        return None
+    backward(out, Tensor._wrap(cotangent.astype(out.dtype)))
+    return [None if not (isinstance(x, Tensor) and x.requires_grad) or x.grad is None
+            else np.asarray(x.grad._data) for x in inputs]
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """True when autograd's gradients of ``fn(*inputs)`` match central differences.
+
+    Inputs that require grad are copied to float64; each float output is
+    contracted with a random cotangent and differentiated with respect to
+    every such input.  Raises :class:`GradcheckError` (or returns False with
+    ``raise_exception=False``) naming the input and the largest difference.
+    """
+    inputs = _to_float64(_as_tuple(inputs))
+    rng = np.random.default_rng(seed)
+    for j, out in enumerate(_outputs(fn, inputs)):
+        cot = rng.standard_normal(out.shape)
+        analytic = _analytic(fn, inputs, j, cot)
+        for k, x in enumerate(inputs):
+            if not getattr(x, "requires_grad", False):
+                continue
+            numeric = _numerical(fn, inputs, k, eps, j, cot)
+            got = np.zeros_like(numeric) if analytic is None or analytic[k] is None \
+                else analytic[k]
+            if got.shape != numeric.shape or not np.allclose(got, numeric, rtol=rtol, atol=atol):
+                if not raise_exception:
+                    return False
+                worst = np.max(np.abs(got - numeric)) if got.shape == numeric.shape else "shape"
+                raise GradcheckError(
+                    f"gradcheck: output {j}, input {k} (shape {tuple(x.shape)}): analytic and "
+                    f"numerical gradients differ (max |diff| {worst});\nanalytic:\n{got}\n"
+                    f"numerical:\n{numeric}")
+    return True
