@@ -13,6 +13,17 @@ from contract.semiring import Semiring, get_semiring, register_semiring
 __version__ = "0.1.0"
 
 # --- section: tensor (issue 3) ---
+from contract.tensor import Tensor, Size, wrap  # noqa: E402
+from contract.creation import (  # noqa: E402
+    float16, float32, float64, int8, int16, int32, int64, uint8, bool_ as bool,  # noqa: A001
+    complex64, complex128, half, double, long, cfloat, tensor, as_tensor, from_numpy, zeros,
+    ones, empty, full, zeros_like, ones_like, empty_like, full_like, arange, linspace, eye,
+    manual_seed, rand, randn, randint, randperm)
+from contract.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa
+from contract import autograd_einsum as _autograd_einsum  # noqa: E402,F401 (Tensor einsum)
+from contract.ops import FUNCTIONS as _TENSOR_FUNCTIONS  # noqa: E402
+globals().update(_TENSOR_FUNCTIONS)
+from contract import testing  # noqa: E402
 
 # --- section: semiring (issue 4) ---
 
