@@ -1,0 +1,213 @@
+"""Sliced contractions: limits respected, exact results in every semiring, vs NumPy float64."""
+import numpy as np
+import pytest
+
+import contract as ct
+from contract.backends import backend_for
+from contract.kernels import Kernel
+from contract.semiring import Semiring, get_semiring, register_semiring
+from contract.slicing import progress_bar, semiring_add
+
+SEMIRINGS = ["real", "log", "maxplus", "minplus", "maxtimes"]
+
+# reference (combine, reduce) per semiring, in float64 by brute force
+REFERENCE = {
+    "real": (np.multiply, lambda x, axes: x.sum(axis=axes)),
+    "log": (np.add, lambda x, axes: _logsumexp(x, axes)),
+    "maxplus": (np.add, lambda x, axes: x.max(axis=axes)),
+    "minplus": (np.add, lambda x, axes: x.min(axis=axes)),
+    "maxtimes": (np.multiply, lambda x, axes: x.max(axis=axes)),
+}
+
+
+def _logsumexp(x, axes):
+    top = x.max(axis=axes, keepdims=True)
+    return (np.log(np.exp(x - top).sum(axis=axes, keepdims=True)) + top).squeeze(axis=axes)
+
+
+def brute_force(equation, arrays, combine, reduce):
+    """A letters-only einsum in any semiring: broadcast everything, combine, reduce."""
+    ins, out = equation.split("->")
+    terms = ins.split(",")
+    labels = sorted(set("".join(terms)))
+    full = None
+    for term, a in zip(terms, arrays):
+        view = np.einsum(f"{term}->{''.join(sorted(term))}", a)   # transpose only
+        shape = [a.shape[term.index(x)] if x in term else 1 for x in labels]
+        view = view.reshape(shape)
+        full = view if full is None else combine(full, view)
+    axes = tuple(k for k, x in enumerate(labels) if x not in out)
+    reduced = reduce(full, axes) if axes else full
+    kept = [x for x in labels if x in out]
+    return np.einsum(f"{''.join(kept)}->{out}", reduced)
+
+
+def _registered(name):
+    try:
+        return get_semiring(name)
+    except ct.ContractError:
+        pytest.skip(f"semiring {name!r} is not registered yet (contract/semiring.py)")
+
+
+NETWORK = ("ab,bc,cd,de->ae", [(3, 17), (17, 19), (19, 23), (23, 4)])
+
+
+def _operands(shapes, semiring, seed=0):
+    rng = np.random.default_rng(seed)
+    if semiring in ("real", "maxtimes"):
+        return [rng.uniform(0.1, 1.0, s) for s in shapes]
+    return [rng.standard_normal(s) for s in shapes]
+
+
+@pytest.mark.parametrize("semiring", SEMIRINGS)
+def test_sliced_matches_unsliced_in_every_semiring(semiring):
+    _registered(semiring)
+    equation, shapes = NETWORK
+    arrays = _operands(shapes, semiring)
+    sp = ct.slice_plan(equation, *arrays, memory_limit=20, semiring=semiring)
+    assert sp.num_slices > 1
+    expected = brute_force(equation, arrays, *REFERENCE[semiring])
+    np.testing.assert_allclose(sp(*arrays), expected, rtol=1e-10)
+
+
+def _maxplus_kernel(terms, out):
+    labels = list(dict.fromkeys(x for t in terms for x in t))
+
+    def fn(xp, *arrays):
+        total = 0.0
+        for term, a in zip(terms, arrays):
+            perm = [term.index(x) for x in labels if x in term]
+            view = a.transpose(perm).reshape([a.shape[term.index(x)] if x in term else 1
+                                              for x in labels])
+            total = total + view
+        axes = tuple(k for k, x in enumerate(labels) if x not in out)
+        total = total.max(axis=axes) if axes else total
+        kept = [x for x in labels if x in out]
+        return total.transpose([kept.index(x) for x in out])
+    return Kernel("brute", fn, tuple(out))
+
+
+def _test_semiring():
+    name = "test-brute-maxplus"
+    try:
+        return get_semiring(name)
+    except ct.ContractError:
+        return register_semiring(Semiring(
+            name,
+            compile_single=lambda labels, out: _maxplus_kernel([labels], out),
+            compile_pair=lambda la, lb, keep, sizes: _maxplus_kernel(
+                [la, lb], tuple(x for x in dict.fromkeys(la + lb) if x in keep)),
+            compile_nary=lambda terms, out: _maxplus_kernel(terms, out),
+            zero=-np.inf, one=0.0))
+
+
+def test_an_unknown_semiring_is_combined_with_its_own_reduce():
+    ring = _test_semiring()
+    equation, shapes = NETWORK
+    arrays = _operands(shapes, "maxplus", seed=3)
+    sp = ct.slice_plan(equation, *arrays, memory_limit=20, semiring=ring.name)
+    assert sp.num_slices > 1
+    expected = brute_force(equation, arrays, *REFERENCE["maxplus"])
+    np.testing.assert_allclose(sp(*arrays), expected, rtol=1e-12)
+    a, b = np.array([1.0, -np.inf, 3.0]), np.array([2.0, -np.inf, -1.0])
+    np.testing.assert_array_equal(semiring_add(ring, np)(a, b), [2.0, -np.inf, 3.0])
+
+
+@pytest.mark.parametrize("limit", [400, 100, 30, 8])
+def test_every_step_of_every_slice_fits_the_limit(limit):
+    equation = "abc,cde,efa,bdf->"
+    shapes = [(7, 6, 7), (7, 8, 6), (6, 7, 7), (6, 8, 7)]
+    arrays = _operands(shapes, "real", seed=1)
+    sp = ct.slice_plan(equation, *arrays, memory_limit=limit)
+    assert sp.unsliced_largest_intermediate > limit
+    assert sp.largest_intermediate <= limit
+    backend = backend_for(arrays)
+    for bounds in sp.slice_bounds():
+        views = sp.job.views(arrays, bounds)
+        trace = {}
+        sp.job.plan_for([v.shape for v in views]).execute(backend, views, trace=trace)
+        assert max(out.size for _, out in trace["steps"]) <= limit
+    np.testing.assert_allclose(sp(*arrays), np.einsum(equation, *arrays), rtol=1e-10)
+    assert sp.overhead >= 1.0 and sp.flops >= sp.unsliced_flops
+
+
+def test_no_slicing_needed_gives_one_slice():
+    a = np.ones((3, 4))
+    sp = ct.slice_plan("ij,jk->ik", a, a.T, memory_limit=10 ** 6)
+    assert sp.sliced == () and sp.num_slices == 1 and sp.overhead == 1.0
+    np.testing.assert_allclose(sp(a, a.T), a @ a.T)
+
+
+@pytest.mark.parametrize("equation,shapes,sizes,limit", [
+    ("ii,ij,jk,kl->l", [(9, 9), (9, 11), (11, 13), (13, 3)], {}, 4),      # diagonal
+    ("i(jk),jk,kl->il", [(3, 24), (4, 6), (6, 2)], {"j": 4}, 8),           # group split
+    ("...ij,jk,kl->...il", [(2, 3, 16), (16, 30), (30, 2)], {}, 20),        # ellipsis
+    ("ij,jk,kl->ili", [(3, 40), (40, 40), (40, 2)], {}, 8),                # diagonal embedding
+    ("ij,jk,kl->(il)", [(3, 40), (40, 40), (40, 2)], {}, 8),               # output group merge
+])
+def test_views_and_output_recipes(equation, shapes, sizes, limit):
+    arrays = _operands(shapes, "real", seed=2)
+    expected = ct.einsum(equation, *arrays, **sizes)
+    sp = ct.slice_plan(equation, *arrays, memory_limit=limit, **sizes)
+    assert sp.num_slices > 1 and sp.largest_intermediate <= limit
+    got = sp(*arrays)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_integer_operands_accumulate_in_int64():
+    x = np.full((2, 50), 100, dtype=np.int8)
+    y = np.ones((50, 50), dtype=np.int8)
+    sp = ct.slice_plan("ij,jk,kl->il", x, y, x.T, memory_limit=10)
+    got = sp(x, y, x.T)
+    assert sp.num_slices > 1 and got.dtype == np.int64
+    np.testing.assert_array_equal(got, np.full((2, 2), 50 * 50 * 100 * 100))
+
+
+def test_float16_accumulates_in_float32():
+    x = np.full((2, 4000), 0.1, dtype=np.float16)
+    y = np.ones((4000, 30), dtype=np.float16)
+    z = np.ones((30, 2), dtype=np.float16)
+    sp = ct.slice_plan("ij,jk,kl->il", x, y, z, memory_limit=20)
+    got = sp(x, y, z)
+    assert sp.num_slices > 1 and got.dtype == np.float16
+    expected = x.astype(np.float64) @ y.astype(np.float64) @ z.astype(np.float64)
+    np.testing.assert_allclose(got.astype(np.float64), expected, rtol=2e-3)
+
+
+def test_sliced_dask_operands_stay_lazy():
+    da = pytest.importorskip("dask.array")
+    arrays = _operands(NETWORK[1], "real", seed=4)
+    lazy = ct.sliced(NETWORK[0], *[da.from_array(a, chunks=5) for a in arrays], memory_limit=20)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), np.einsum(NETWORK[0], *arrays), rtol=1e-10)
+
+
+def test_errors_name_the_problem():
+    a = np.ones((10, 10))
+    with pytest.raises(ct.ContractError, match="output alone has 100 elements"):
+        ct.slice_plan("ij,jk->ik", a, a, memory_limit=50)
+    with pytest.raises(ct.ContractError, match="memory_limit must be a positive int"):
+        ct.slice_plan("ij,jk->ik", a, a, memory_limit=0)
+    sp = ct.slice_plan("ij,jk->ik", a, a, memory_limit=100)
+    with pytest.raises(ct.ShapeError, match="operand 1 has shape"):
+        sp(a, np.ones((10, 9)))
+    with pytest.raises(ct.ContractError, match="takes 2 operands"):
+        sp(a)
+
+
+def test_progress_callback_counts_every_slice():
+    arrays = _operands(NETWORK[1], "real")
+    seen = []
+    sp = ct.slice_plan(NETWORK[0], *arrays, memory_limit=20)
+    sp(*arrays, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (sp.num_slices, sp.num_slices) and len(seen) == sp.num_slices
+    with progress_bar(2, False) as advance:
+        advance(1)
+
+
+def test_str_reports_the_slicing():
+    sp = ct.slice_plan(NETWORK[0], *NETWORK[1], memory_limit=20)
+    text = str(sp)
+    assert "sliced labels" in text and "overhead" in text and "per-slice plan" in text
+    assert repr(sp).startswith("<SlicedPlan")
