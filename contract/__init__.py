@@ -31,3 +31,4 @@ from contract import testing  # noqa: E402
 from contract import nn  # noqa: E402  (ct.nn.Module, ct.nn.functional.conv2d, ...)
 
 # --- section: distributed (issue 7) ---
+from contract.slicing import SlicedPlan, slice_plan, sliced  # noqa: E402
