@@ -39,12 +39,14 @@ def cases(args):
     """Two cases: a 2-operand 4x4 product and a 3-operand 8x8 chain."""
     rng = np.random.default_rng(getattr(args, "seed", 0))
     a, b = rng.random((4, 4)), rng.random((4, 4))
+    import contract as ct
     two = Case("ij,jk->ik 4x4 f64", _engines("ij,jk->ik", [a, b]), baseline="numpy.einsum",
+               flops=ct.plan("ij,jk->ik", a, b).flops,
                targets=[Target("contract", "numpy.einsum", 1.5),
                         Target("contract", "opt_einsum.contract", 0.2)])
     x, y, z = (rng.random((8, 8)) for _ in range(3))
     three = Case("ij,jk,kl->il 8x8 f64", _engines("ij,jk,kl->il", [x, y, z]),
-                 baseline="numpy.einsum")
+                 baseline="numpy.einsum", flops=ct.plan("ij,jk,kl->il", x, y, z).flops)
     if "torch.einsum" in three.engines:
         three.targets.append(Target("contract", "torch.einsum", 0.2))
     return [two, three]
