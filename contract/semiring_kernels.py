@@ -369,7 +369,7 @@ def _nary_merge(ops, xp, block, sel, shape, n_out, value, index, disjoint):
 
     ``disjoint``: blocks never share an output element, so results are assigned.
     """
-    out_sel = tuple(sel[:n_out])
+    out_sel = tuple(sel[:n_out]) + (Ellipsis,)   # a view even when the output is 0-d
     red = tuple(range(n_out, len(shape)))
     target = value[out_sel]
     if index is None:
