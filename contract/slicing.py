@@ -85,6 +85,9 @@ def semiring_add(ring, xp):
     add = getattr(ring, "add", None)
     if callable(add):
         return add
+    accumulate = getattr(getattr(ring, "ops", None), "accumulate", None)
+    if isinstance(accumulate, str) and hasattr(xp, accumulate):
+        return getattr(xp, accumulate)       # the registry's own binary add (logaddexp, ...)
     known = {"real": lambda a, b: a + b, "log": xp.logaddexp, "maxplus": xp.maximum,
              "maxtimes": xp.maximum, "minplus": xp.minimum}
     if ring.name in known:

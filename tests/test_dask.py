@@ -129,3 +129,17 @@ def test_empty_operand():
     a = da.zeros((0, 3), chunks=1)
     got = ct.einsum("ij->j", a)
     np.testing.assert_array_equal(got.compute(), np.zeros(3))
+
+
+@pytest.mark.parametrize("semiring", ["log", "maxplus", "minplus", "maxtimes"])
+def test_semiring_plans_on_dask(semiring):
+    try:
+        ct.get_semiring(semiring)
+    except ct.ContractError:
+        pytest.skip(f"semiring {semiring!r} is not registered yet")
+    rng = np.random.default_rng(5)
+    arrays = [rng.uniform(0.1, 1.0, s) for s in [(5, 7), (7, 6), (6, 4)]]
+    expected = ct.einsum("ij,jk,kl->il", *arrays, semiring=semiring)
+    got = ct.einsum("ij,jk,kl->il", *_chunked(arrays, seed=5), semiring=semiring)
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), expected, rtol=1e-12)
