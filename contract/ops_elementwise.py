@@ -73,11 +73,28 @@ def broadcast_equation(shape_a, shape_b):
     return text, tuple(out)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote(da, db):
+    """torch's promotion: a higher category (bool < int < float < complex) wins outright."""
+    if da == db:
+        return da
+    ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
+    if ca != cb:
+        return da if ca > cb else db
+    return np.result_type(da, db)
+
+
 def _pair(a, b):
+    """Two Tensors of one dtype (torch's promotion) from tensors and scalars."""
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
+    if a._data.dtype != b._data.dtype:
+        common = promote(a._data.dtype, b._data.dtype)
+        a, b = a.to(common), b.to(common)
     return a, b
 
 
@@ -96,9 +113,6 @@ def mul(input, other):
     text, _ = broadcast_equation(a._data.shape, b._data.shape)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         return record("Mul", a._data & b._data, (), None)
-    if a.dtype != b.dtype:
-        common = np.result_type(a.dtype, b.dtype)
-        a, b = a.to(common), b.to(common)
     return run_equation("Mul", text, a, b)
 
 

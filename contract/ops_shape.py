@@ -272,8 +272,6 @@ def meshgrid(*tensors, indexing="ij"):
     if indexing not in ("ij", "xy"):
         raise ContractError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     ts = list(tensors)
-    if indexing == "xy" and len(ts) >= 2:
-        ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(t.numel() for t in ts)
     grids = []
     for k, t in enumerate(ts):
@@ -282,7 +280,6 @@ def meshgrid(*tensors, indexing="ij"):
         grids.append(expand(reshape(t, view_shape), shape))
     if indexing == "xy" and len(grids) >= 2:
         grids = [transpose(g, 0, 1) for g in grids]
-        grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
 

@@ -1,0 +1,258 @@
+"""ct.Tensor against NumPy and torch's documented behaviour: creation, views, reductions."""
+import numpy as np
+import pytest
+
+import contract as ct
+
+
+def test_default_dtypes_follow_torch():
+    assert ct.tensor([1.0, 2.0]).dtype == ct.float32
+    assert ct.tensor([1, 2]).dtype == ct.int64
+    assert ct.tensor([True]).dtype == ct.bool
+    assert ct.tensor([1.0], dtype=float).dtype == ct.float64
+    assert ct.tensor(np.array([1.0])).dtype == ct.float64
+    assert ct.zeros(2, 3).dtype == ct.float32 and ct.randn(2).dtype == ct.float32
+    assert ct.arange(3).dtype == ct.int64 and ct.arange(0, 1, 0.5).dtype == ct.float32
+
+
+def test_shapes_as_varargs_or_one_sequence():
+    assert ct.randn(2, 3).shape == ct.randn((2, 3)).shape == ct.ones([2, 3]).shape == (2, 3)
+    assert ct.zeros(2, 3).view(3, 2).shape == ct.zeros(6).view((3, 2)).shape
+
+
+def test_creation_functions_match_numpy():
+    np.testing.assert_array_equal(ct.arange(1, 7, 2).numpy(), [1, 3, 5])
+    np.testing.assert_allclose(ct.linspace(0, 1, 5).numpy(), np.linspace(0, 1, 5))
+    np.testing.assert_array_equal(ct.eye(3).numpy(), np.eye(3))
+    np.testing.assert_array_equal(ct.full((2, 2), 7.0).numpy(), np.full((2, 2), 7.0))
+    x = ct.randn(3, 4)
+    assert ct.zeros_like(x).shape == (3, 4) and ct.ones_like(x).sum().item() == 12
+
+
+def test_manual_seed_repeats_random_tensors():
+    ct.manual_seed(3)
+    a = ct.randn(4)
+    ct.manual_seed(3)
+    np.testing.assert_array_equal(a.numpy(), ct.randn(4).numpy())
+
+
+def test_attributes():
+    x = ct.ones(2, 3, requires_grad=True)
+    assert x.ndim == 2 and x.dim() == 2 and x.numel() == 6 and x.size(1) == 3
+    assert x.size() == (2, 3) and x.device == "cpu" and x.is_leaf and x.grad is None
+    assert x.T.shape == (3, 2)
+    y = x * 2
+    assert not y.is_leaf and y.requires_grad and y.grad_fn.name() == "MulBackward0"
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(ct.ContractError):
+        ct.tensor([1, 2], requires_grad=True)
+
+
+def test_repr_like_torch():
+    assert repr(ct.tensor([1.0, 2.0], requires_grad=True)) == \
+        "tensor([1., 2.], requires_grad=True)"
+    x = ct.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * x) == "tensor([1., 4.], grad_fn=<MulBackward0>)"
+    assert repr(ct.tensor([1.5, 2.0])) == "tensor([1.5000, 2.0000])"
+    assert repr(ct.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(ct.tensor(3.0)) == "tensor(3.)"
+
+
+def test_views_share_memory_and_strides():
+    x = ct.arange(12.0).view(3, 4)
+    assert x.stride() == (4, 1) and x.is_contiguous()
+    t = x.transpose(0, 1)
+    assert t.stride() == (1, 4) and not t.is_contiguous()
+    assert t.data_ptr() == x.data_ptr()
+    for view in (x.view(4, 3), x.view(-1), x.unsqueeze(0), x[1], x[:, 1:3], t, x.permute(1, 0),
+                 x.expand(2, 3, 4), x.reshape(2, 6)):
+        assert np.shares_memory(view._data, x._data)
+    x[0, 0] = 100.0
+    assert t[0, 0].item() == 100.0 and x.view(-1)[0].item() == 100.0
+
+
+def test_view_on_non_contiguous_raises_like_torch():
+    t = ct.arange(6.0).view(2, 3).t()
+    with pytest.raises(ct.ContractError, match="view size is not compatible"):
+        t.view(6)
+    flat = t.reshape(6)
+    np.testing.assert_array_equal(flat.numpy(), [0, 3, 1, 4, 2, 5])
+    c = t.contiguous()
+    assert c.is_contiguous() and c.view(6).tolist() == [0, 3, 1, 4, 2, 5]
+    assert x_is_not_copied(ct.ones(2, 2))
+
+
+def x_is_not_copied(x):
+    return x.contiguous() is x
+
+
+def test_indexing_basic_integer_and_mask():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x = ct.tensor(data)
+    np.testing.assert_array_equal(x[1, :, ::2].numpy(), data[1, :, ::2])
+    np.testing.assert_array_equal(x[[0, 1, 1]].numpy(), data[[0, 1, 1]])
+    np.testing.assert_array_equal(x[x > 10].numpy(), data[data > 10])
+    np.testing.assert_array_equal(x[:, ct.tensor([2, 0])].numpy(), data[:, [2, 0]])
+    with pytest.raises(ct.ContractError):
+        x[5]
+
+
+def test_conversions():
+    x = ct.tensor([[1.0, 2.0]])
+    assert x.tolist() == [[1.0, 2.0]] and x[0, 1].item() == 2.0
+    assert isinstance(x.numpy(), np.ndarray)
+    assert x.double().dtype == ct.float64 and x.long().dtype == ct.int64
+    assert x.to(ct.float64).dtype == ct.float64 and x.cpu() is x
+    y = ct.tensor([1.0], requires_grad=True)
+    with pytest.raises(ct.ContractError):
+        y.numpy()
+    assert y.detach().numpy().tolist() == [1.0] and not y.detach().requires_grad
+    a = np.zeros(3)
+    t = ct.from_numpy(a)
+    a[1] = 4
+    assert t[1].item() == 4.0
+    c = x.clone()
+    c[0, 0] = 9
+    assert x[0, 0].item() == 1.0
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1, (0, 2), [1, 2], (-1, 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum_and_mean_match_numpy(dim, keepdim):
+    data = np.random.default_rng(0).standard_normal((3, 4, 5))
+    x = ct.tensor(data)
+    axis = tuple(dim) if isinstance(dim, list) else dim
+    np.testing.assert_allclose(x.sum(dim=dim, keepdim=keepdim).numpy(),
+                               data.sum(axis=axis, keepdims=keepdim))
+    np.testing.assert_allclose(x.mean(dim, keepdim=keepdim).numpy(),
+                               data.mean(axis=axis, keepdims=keepdim))
+    np.testing.assert_allclose(ct.sum(x, axis=dim).numpy(), data.sum(axis=axis))
+
+
+@pytest.mark.parametrize("dim", [None, 0, (1, 2)])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_var_std_prod_match_numpy(dim, correction):
+    data = np.random.default_rng(1).standard_normal((3, 4, 5))
+    x = ct.tensor(data)
+    np.testing.assert_allclose(x.var(dim, correction=correction).numpy(),
+                               data.var(axis=dim, ddof=correction))
+    np.testing.assert_allclose(x.std(dim=dim, correction=correction).numpy(),
+                               data.std(axis=dim, ddof=correction))
+    np.testing.assert_allclose(x.prod().numpy(), data.prod())
+    np.testing.assert_allclose(x.cumsum(1).numpy(), data.cumsum(1))
+
+
+def test_two_pass_variance_in_float32():
+    x = ct.tensor([2281.5, 2281.25])
+    assert x.var().item() == 0.03125 and x.var().dtype == ct.float32
+    assert x.std().item() == pytest.approx(0.03125 ** 0.5)
+
+
+def test_integer_sums_give_int64_and_mean_of_ints_raises():
+    assert ct.tensor([1, 2], dtype=ct.int8).sum().dtype == ct.int64
+    assert ct.tensor([127, 127], dtype=ct.int8).sum().item() == 254
+    assert ct.tensor([True, True, False]).sum().item() == 2
+    with pytest.raises(ct.ContractError):
+        ct.tensor([1, 2]).mean()
+    with pytest.raises(ct.ContractError):
+        ct.tensor([1, 2]).std()
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3)),
+                                   ((2, 1, 3), (4, 1)), ((3,), ()), ((0, 3), (1, 3))])
+def test_broadcast_arithmetic_matches_numpy(sa, sb):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb) + 3
+    ta, tb = ct.tensor(a), ct.tensor(b)
+    for got, want in [(ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b),
+                      (ta > tb, a > b), (ta == tb, a == b), (2 * ta, 2 * a), (1 - ta, 1 - a)]:
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.numpy(), want.astype(got.numpy().dtype), rtol=1e-6)
+
+
+def test_not_broadcastable_error_names_both_shapes():
+    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(4,\)"):
+        ct.ones(2, 3) + ct.ones(4)
+    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(2,\)"):
+        ct.ones(2, 3) * ct.ones(2)
+
+
+def test_scalar_promotion_follows_torch():
+    assert (ct.tensor([1, 2]) * 1.5).dtype == ct.float32
+    assert (ct.tensor([1, 2]) / ct.tensor([2, 2])).dtype == ct.float32
+    assert (ct.tensor([1.0]) * 2).dtype == ct.float32
+    assert (ct.tensor([1, 2]) + 1).dtype == ct.int64
+    assert (ct.ones(2) + ct.ones(2, dtype=ct.float64)).dtype == ct.float64
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (4, 3, 2)),
+                                   ((3,), (5, 3, 2))])
+def test_matmul_shape_rules_match_numpy(sa, sb):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    got = ct.tensor(a) @ ct.tensor(b)
+    np.testing.assert_allclose(got.numpy(), np.matmul(a, b), rtol=1e-10)
+    assert ct.matmul(ct.tensor(a), ct.tensor(b)).shape == np.matmul(a, b).shape
+
+
+def test_matmul_mismatch_raises():
+    with pytest.raises(ct.ContractError, match="cannot be multiplied"):
+        ct.ones(2, 3) @ ct.ones(4, 2)
+
+
+def test_products_match_numpy():
+    rng = np.random.default_rng(4)
+    a, b, v = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(4)
+    ta, tb, tv = ct.tensor(a), ct.tensor(b), ct.tensor(v)
+    np.testing.assert_allclose(ct.mm(ta, tb).numpy(), a @ b)
+    np.testing.assert_allclose(ct.dot(tv, tv).numpy(), v @ v)
+    np.testing.assert_allclose(ct.outer(tv, tv).numpy(), np.outer(v, v))
+    np.testing.assert_allclose(ct.tensordot(ta, tb, dims=1).numpy(), np.tensordot(a, b, 1))
+    np.testing.assert_allclose(ct.tensordot(ta, ta, dims=([0, 1], [0, 1])).numpy(),
+                               np.tensordot(a, a, ([0, 1], [0, 1])))
+    np.testing.assert_allclose(ct.trace(ta).numpy(), np.trace(a))
+    for offset in (-2, -1, 0, 1, 3):
+        np.testing.assert_allclose(ct.diagonal(ta, offset=offset).numpy(), np.diagonal(a, offset))
+    c = rng.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(ct.bmm(ct.tensor(c), ct.tensor(c)).numpy(), c @ c)
+    np.testing.assert_allclose(ct.tensor(c).diagonal(0, 1, 2).numpy(), np.diagonal(c, 0, 1, 2))
+
+
+def test_elementwise_maps_match_numpy():
+    data = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+    x = ct.tensor(data)
+    np.testing.assert_allclose(x.relu().numpy(), np.maximum(data, 0))
+    np.testing.assert_allclose(x.sigmoid().numpy(), 1 / (1 + np.exp(-data)), rtol=1e-6)
+    np.testing.assert_allclose(x.tanh().numpy(), np.tanh(data), rtol=1e-6)
+    np.testing.assert_allclose(x.clamp(-1, 1).numpy(), np.clip(data, -1, 1))
+    np.testing.assert_allclose(x.abs().exp().log().numpy(), np.abs(data), atol=1e-6)
+    np.testing.assert_allclose((x ** 2).sqrt().numpy(), np.abs(data), rtol=1e-6)
+    np.testing.assert_allclose(ct.where(x > 0, x, 0.0).numpy(), np.where(data > 0, data, 0))
+    np.testing.assert_allclose(ct.addcmul(x, x, x, value=0.5).numpy(), data + 0.5 * data * data)
+
+
+def test_gather_stack_cat_meshgrid_match_numpy():
+    data = np.arange(12.0).reshape(3, 4)
+    x = ct.tensor(data)
+    idx = np.array([[0, 3], [1, 1], [2, 0]])
+    np.testing.assert_array_equal(x.gather(1, ct.tensor(idx)).numpy(),
+                                  np.take_along_axis(data, idx, 1))
+    np.testing.assert_array_equal(ct.stack([x, x], dim=1).numpy(), np.stack([data, data], 1))
+    np.testing.assert_array_equal(ct.cat([x, x], dim=-1).numpy(), np.concatenate([data] * 2, -1))
+    a, b = ct.arange(3), ct.arange(2)
+    for indexing in ("ij", "xy"):
+        got = ct.meshgrid(a, b, indexing=indexing)
+        want = np.meshgrid(np.arange(3), np.arange(2), indexing=indexing)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w)
+
+
+def test_reductions_lower_to_cached_einsum_plans():
+    from contract.ops_linalg import matmul_equation
+    from contract.ops_reduce import reduce_equation
+    assert reduce_equation(4, (0, 2, 3)) == "abcd->b"
+    assert matmul_equation(2, 2) == "ab,bc->ac"
+    assert ct.ones(2, 3).sum(1).tolist() == [3.0, 3.0]
