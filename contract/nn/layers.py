@@ -4,7 +4,7 @@
 >>> net = ct.nn.Sequential(ct.nn.Conv2d(3, 4, 3), ct.nn.ReLU(), ct.nn.SumPool2d(2),
 ...                        ct.nn.Flatten(), ct.nn.Linear(4 * 3 * 3, 2))
 >>> net(ct.rand(5, 3, 8, 8)).shape
-(5, 2)
+torch.Size([5, 2])
 """
 import math
 from collections import OrderedDict
@@ -51,7 +51,7 @@ class Conv2d(_ConvNd):
 
     >>> import contract as ct
     >>> ct.nn.Conv2d(3, 16, 2, stride=2)(ct.rand(32, 3, 60, 60)).shape
-    (32, 16, 30, 30)
+    torch.Size([32, 16, 30, 30])
     """
     _n = 2
 
