@@ -1,0 +1,113 @@
+"""The CuPy backend's wiring, checked on CPU with a NumPy stand-in posing as ``cupy``.
+
+No GPU is needed: a fake ``cupy`` module (NumPy underneath, its own ndarray
+subclass) is put in ``sys.modules`` for the duration of each test, so the
+lazy loader, ``backends/cupy_backend.py``, the kernels, the dtype policy and
+diagonal embedding all run through the CuPy code path.  What only a GPU can
+show (cuBLAS, cuTENSOR, device memory, speed) is in ``tests/test_cupy.py``.
+"""
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import contract as ct
+import contract.backends as backends
+
+
+class FakeCupyArray(np.ndarray):
+    """What a cupy.ndarray looks like to the backend registry."""
+
+
+FakeCupyArray.__module__ = "cupy"
+
+
+def _wrap(value):
+    if isinstance(value, np.ndarray) and not isinstance(value, FakeCupyArray):
+        return value.view(FakeCupyArray)
+    return value
+
+
+def _fake_cupy():
+    module = types.ModuleType("cupy")
+    module.ndarray = FakeCupyArray
+
+    def passthrough(name):
+        target = getattr(np, name)
+        if not callable(target) or isinstance(target, type):
+            return target
+        return lambda *args, **kwargs: _wrap(target(*args, **kwargs))
+    module.__getattr__ = passthrough
+    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
+    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        as_strided=lambda x, shape, strides: np.lib.stride_tricks.as_strided(
+            x, shape=shape, strides=strides, subok=True)))
+    return module
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    monkeypatch.delitem(sys.modules, "contract.backends.cupy_backend", raising=False)
+    yield sys.modules["cupy"]
+    backends._BY_TYPE.pop(FakeCupyArray, None)
+    sys.modules.pop("contract.backends.cupy_backend", None)
+
+
+def _on_fake(arrays):
+    return [np.asarray(a).view(FakeCupyArray) for a in arrays]
+
+
+EQUATIONS = [
+    ("ij,jk->ik", [(4, 5), (5, 3)], {}),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], {}),
+    ("ij,ij->i", [(3, 4), (3, 4)], {}),
+    ("ii->i", [(4, 4)], {}),
+    ("i->ii", [(4,)], {}),
+    ("b (h p) -> b h", [(2, 6)], {"p": 3}),
+    ("pi,qj,ijkl,rk,sl->pqrs", [(2, 3), (2, 4), (3, 4, 2, 3), (2, 2), (2, 3)], {}),
+]
+
+
+@pytest.mark.parametrize("equation,shapes,sizes", EQUATIONS, ids=[e[0] for e in EQUATIONS])
+def test_cupy_path_matches_numpy(fake_cupy, equation, shapes, sizes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    got = ct.einsum(equation, *_on_fake(arrays), **sizes)
+    assert backends.backend_for(_on_fake(arrays[:1])).name == "cupy"
+    assert isinstance(got, FakeCupyArray)
+    np.testing.assert_allclose(np.asarray(got), ct.einsum(equation, *arrays, **sizes),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "bool", "float16", "float32"])
+def test_dtype_policy_matches_numpy(fake_cupy, dtype):
+    x = (np.arange(60) % 7).astype(dtype)
+    for equation in ("i,i->", "i->i"):
+        operands = [x, x] if "," in equation else [x]
+        got = ct.einsum(equation, *_on_fake(operands))
+        expected = ct.einsum(equation, *operands)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_mixing_numpy_and_cupy_is_an_error(fake_cupy):
+    with pytest.raises(ct.ContractError, match="different devices"):
+        ct.einsum("i,i->", np.ones(3), np.ones(3).view(FakeCupyArray))
+
+
+def test_sliced_on_the_cupy_path(fake_cupy):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s) for s in [(3, 40), (40, 40), (40, 2)]]
+    got = ct.sliced("ij,jk,kl->il", *_on_fake(arrays), memory_limit=8)
+    assert isinstance(got, FakeCupyArray)
+    np.testing.assert_allclose(np.asarray(got), arrays[0] @ arrays[1] @ arrays[2], rtol=1e-12)
+
+
+def test_import_contract_loads_neither_cupy_nor_dask():
+    code = ("import sys, numpy as np, contract as ct; ct.einsum('ij->i', np.ones((2, 2))); "
+            "print(sorted(m for m in ('cupy', 'dask', 'distributed', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
