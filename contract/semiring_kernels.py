@@ -142,6 +142,14 @@ def _compile_reduce(ops, labels, out, track):
     rest = tuple(x for x in labels if x in out)
     axes = tuple(labels.index(x) for x in reduced)
     perm = _perm(rest, tuple(out))
+    if track and len(reduced) == 1:
+        axis = axes[0]
+
+        def tracked_one(xp, a):
+            index = getattr(a, ops.select)(axis=axis)
+            values = xp.take_along_axis(a, xp.expand_dims(index, axis), axis=axis)
+            return values.squeeze(axis), BackPointer(rest, reduced, (a.shape[axis],), index)
+        return tracked_one, rest
     if track and reduced:
         to_end = _perm(labels, rest + reduced)
 

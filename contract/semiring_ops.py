@@ -1,0 +1,209 @@
+"""Tensor reductions lowered to semiring einsums: max, min, amax, amin, argmax, argmin,
+logsumexp.
+
+``t.max(dim=1)`` on a 2-d tensor is ``ct.einsum("ab->a", t, semiring="maxplus",
+argmax=True)``: the values and the back-pointer of the reduced label.  Gradients
+follow torch: ``max()`` / ``amax`` split the gradient evenly between ties,
+``max(dim)`` sends it to the returned index, ``logsumexp`` uses softmax weights.
+
+>>> import contract as ct
+>>> t = ct.tensor([[1., 5.], [4., 2.]])
+>>> tensor_max(t, dim=1)
+max(values=tensor([5., 4.]), indices=tensor([1, 0]))
+>>> tensor_argmax(t)
+tensor(1)
+"""
+from collections import namedtuple
+from functools import lru_cache
+
+import numpy as np
+
+from contract.errors import ContractError
+from contract.kernels import LETTERS
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _record(name, data, parents, vjp):
+    from contract.autograd import record
+    return record(name, data, parents, vjp)
+
+
+def _xp(data):
+    from contract.backends import backend_for
+    return backend_for([data]).xp
+
+
+def _dims(t, dim, axis, name):
+    """Reduced axes as a sorted tuple (``None`` or ``()``: all of them)."""
+    from contract.tensor import _dim
+    dim = axis if axis is not None else dim
+    ndim = t._data.ndim
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple(sorted(_dim(d, ndim) for d in dims))
+    if ndim and len(set(axes)) != len(axes):
+        raise ContractError(f"{name}(): dim {tuple(dims)} names an axis more than once")
+    return tuple(a for a in axes if a < ndim)
+
+
+@lru_cache(maxsize=4096)
+def _equation(ndim, axes):
+    if ndim > len(LETTERS):
+        raise ContractError(f"reductions take at most {len(LETTERS)} dimensions, got {ndim}")
+    letters = LETTERS[:ndim]
+    return letters + "->" + "".join(c for k, c in enumerate(letters) if k not in axes)
+
+
+def _check_nonempty(data, axes, name):
+    for a in axes:
+        if data.shape[a] == 0:
+            raise ContractError(f"{name}(): Expected reduction dim {a} to have non-zero size "
+                                f"(tensor shape {tuple(data.shape)})")
+    if not axes and data.size == 0 and data.ndim == 0:
+        raise ContractError(f"{name}(): the tensor has no elements")
+
+
+def _keep(xp, array, axes, keepdim):
+    return xp.expand_dims(array, axes) if keepdim and axes else array
+
+
+def _even_split_vjp(xp, x, value, axes):
+    """torch's rule for max() / amax: the gradient is shared evenly between ties."""
+    def vjp(grad):
+        full = xp.expand_dims(value, axes) if axes else value
+        mask = (x == full)
+        count = mask.sum(axis=axes, keepdims=True) if axes else mask
+        g = xp.expand_dims(grad, axes) if axes else grad
+        return (xp.where(mask, g / xp.maximum(count, 1), 0).astype(x.dtype, copy=False),)
+    return vjp
+
+
+def _extreme(t, dim, keepdim, axis, semiring, name):
+    """amax / amin (and max() / min() without dim): values only, ties share the gradient."""
+    import contract as ct
+    data = t._data
+    axes = _dims(t, dim, axis, name)
+    if data.size == 0 and (not axes or any(data.shape[a] == 0 for a in axes)):
+        raise ContractError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                            f"== 0 (or a non-empty reduction dim); tensor shape "
+                            f"{tuple(data.shape)}")
+    value = ct.einsum(_equation(data.ndim, axes), data, semiring=semiring)
+    xp = _xp(data)
+    result = _keep(xp, value, axes, keepdim)
+    return _record(name.capitalize(), result, (t,), _even_split_vjp(xp, data, value, axes))
+
+
+def tensor_amax(t, dim=(), keepdim=False, axis=None):
+    """``torch.amax``: the maximum over ``dim`` (all dims when empty); ties split the gradient."""
+    return _extreme(t, dim, keepdim, axis, "maxplus", "amax")
+
+
+def tensor_amin(t, dim=(), keepdim=False, axis=None):
+    """``torch.amin``: the minimum over ``dim``; ties split the gradient."""
+    return _extreme(t, dim, keepdim, axis, "minplus", "amin")
+
+
+def _select_along(t, d, keepdim, semiring, name):
+    """Values and indices along one dim, through einsum argmax."""
+    import contract as ct
+    data = t._data
+    xp = _xp(data)
+    if data.ndim == 0:
+        return data, xp.zeros((), dtype=np.int64)
+    _check_nonempty(data, (d,), name)
+    values, chosen = ct.einsum(_equation(data.ndim, (d,)), data, semiring=semiring, argmax=True)
+    index = chosen[LETTERS[d]]
+    return values, index
+
+
+def _with_indices(t, dim, keepdim, axis, semiring, name, result_type):
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        return _extreme(t, None, False, None, semiring, name)
+    from contract.tensor import _dim
+    data = t._data
+    d = _dim(dim, data.ndim)
+    values, index = _select_along(t, d, keepdim, semiring, name)
+    xp = _xp(data)
+    axes = (d,) if data.ndim else ()
+
+    def vjp(grad):
+        g = xp.zeros(data.shape, dtype=data.dtype)
+        if not axes:
+            return (grad.astype(data.dtype, copy=False),)
+        grad = grad if keepdim else xp.expand_dims(grad, d)
+        xp.put_along_axis(g, xp.expand_dims(index, d), grad.astype(data.dtype, copy=False), d)
+        return (g,)
+    out = _record(name.capitalize(), _keep(xp, values, axes, keepdim), (t,), vjp)
+    indices = _record("Index", _keep(xp, index, axes, keepdim), (), None)
+    return result_type(out, indices)
+
+
+def tensor_max(t, dim=None, keepdim=False, axis=None):
+    """``max()`` -> 0-d tensor; ``max(dim)`` -> ``(values, indices)`` (first index on ties)."""
+    return _with_indices(t, dim, keepdim, axis, "maxplus", "max", MaxResult)
+
+
+def tensor_min(t, dim=None, keepdim=False, axis=None):
+    """``min()`` -> 0-d tensor; ``min(dim)`` -> ``(values, indices)``."""
+    return _with_indices(t, dim, keepdim, axis, "minplus", "min", MinResult)
+
+
+def _arg(t, dim, keepdim, axis, semiring, name):
+    if axis is not None:
+        dim = axis
+    data = t._data
+    xp = _xp(data)
+    if dim is None:
+        if data.size == 0:
+            raise ContractError(f"{name}(): Expected reduction dim to be specified for "
+                                f"input.numel() == 0")
+        flat = t._data.reshape(-1)
+        _, index = _select_along(_Plain(flat), 0, False, semiring, name)
+        if keepdim:
+            index = index.reshape((1,) * data.ndim)
+        return _record("Index", index, (), None)
+    from contract.tensor import _dim
+    d = _dim(dim, data.ndim)
+    _, index = _select_along(t, d, keepdim, semiring, name)
+    return _record("Index", _keep(xp, index, (d,) if data.ndim else (), keepdim), (), None)
+
+
+class _Plain:
+    """A stand-in with ``_data`` for arrays that are not Tensors."""
+
+    def __init__(self, data):
+        self._data = data
+
+
+def tensor_argmax(t, dim=None, keepdim=False, axis=None):
+    """Index of the maximum (into the flattened tensor without ``dim``); first on ties."""
+    return _arg(t, dim, keepdim, axis, "maxplus", "argmax")
+
+
+def tensor_argmin(t, dim=None, keepdim=False, axis=None):
+    """Index of the minimum (into the flattened tensor without ``dim``); first on ties."""
+    return _arg(t, dim, keepdim, axis, "minplus", "argmin")
+
+
+def tensor_logsumexp(t, dim=None, keepdim=False, axis=None):
+    """``log(sum(exp(t)))`` over ``dim`` in the log semiring (stable); softmax gradient."""
+    import contract as ct
+    data = t._data
+    if data.dtype.kind not in "fc":
+        data = data.astype(np.float32)
+    axes = _dims(t, dim, axis, "logsumexp")
+    value = ct.einsum(_equation(data.ndim, axes), data, semiring="log")
+    xp = _xp(data)
+
+    def vjp(grad):
+        full = xp.expand_dims(value, axes) if axes else value
+        g = xp.expand_dims(grad, axes) if axes and not keepdim else grad
+        with np.errstate(invalid="ignore"):
+            weight = xp.where(xp.isneginf(full), 0.0, xp.exp(data - full))
+        return ((g * weight).astype(data.dtype, copy=False),)
+    return _record("Logsumexp", _keep(xp, value, axes, keepdim), (t,), vjp)
