@@ -19,6 +19,7 @@ from contract.einsum import einsum as _einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
 from contract.tensor import Tensor, _dim
+from contract.backends.numpy_backend import BACKEND as _NUMPY
 
 
 @lru_cache(maxsize=4096)
@@ -80,6 +81,26 @@ def _einsum_reduce(name, input, dims, keepdim, operands=None, dtype=None):
     return out
 
 
+_FAST = {}   # (shape, dtype, dim, keepdim) -> (Plan, result shape) for NumPy data
+_ndarray = np.ndarray
+
+
+def _fast_sum(data, dim, keepdim):
+    """The cached plan of a no-grad NumPy sum, or None (first call: build it)."""
+    key = (data.shape, data.dtype, dim, keepdim)
+    found = _FAST.get(key)
+    if found is None:
+        from contract.einsum import cached_plan
+        dims = reduce_dims(dim, data.ndim)
+        text = reduce_equation(data.ndim, dims)
+        shape = _kept_shape(data.shape, dims) if keepdim else None
+        found = (cached_plan(text, [data], "auto", "real", None, None, None), shape)
+        if len(_FAST) > 4096:
+            _FAST.clear()
+        _FAST[key] = found
+    return found
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     """Sum over ``dim`` (int, tuple/list, None): the einsum ``abc->b`` style.
 
@@ -87,6 +108,12 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     >>> ct.ones(2, 3).sum(dim=1)
     tensor([3., 3.])
     """
+    data = input._data
+    if (type(data) is _ndarray and dtype is None and axis is None and type(dim) is not list
+            and not (input.requires_grad and is_grad_enabled())):
+        found, shape = _fast_sum(data, dim, keepdim)
+        out = found.execute(_NUMPY, (data,))
+        return Tensor._wrap(out if shape is None else out.reshape(shape))
     dims = reduce_dims(dim, input._data.ndim, axis)
     return _einsum_reduce("Sum", input, dims, keepdim, dtype=dtype)
 
