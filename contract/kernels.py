@@ -31,6 +31,7 @@ class Kernel:
     name: str
     fn: Callable
     out: Tuple[int, ...]
+    copies: int = 0      # elements the kernel must copy to reach BLAS layout (estimate)
 
 
 def einsum_text(terms, out) -> str:
@@ -78,17 +79,21 @@ def _pre(axes):
 def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
     """Compile one pairwise step; ``keep`` holds labels needed after it.
 
-    With ``want`` (the final output order), the operands are swapped when
-    that makes the kernel produce ``want`` directly (no transposed result).
+    Both operand orders are compiled and the one that copies fewer elements
+    wins; on a tie, the order whose result is already ``want`` (the final
+    output order, if given), then the larger operand first: its free axes
+    stay leading, so the labels it is contracted over next rotate to the
+    front and later steps read it as a transposed view (opt_einsum's layout).
     """
     kernel = _compile_pair(la, lb, keep, sizes)
-    if want is None or kernel.out == tuple(want):
-        return kernel
     swapped = _compile_pair(lb, la, keep, sizes)
-    if swapped.out != tuple(want):
+    size_a, size_b = prod(sizes[x] for x in la), prod(sizes[x] for x in lb)
+    first = (kernel.copies, want is not None and kernel.out != tuple(want), size_a < size_b)
+    second = (swapped.copies, want is not None and swapped.out != tuple(want), size_b < size_a)
+    if second >= first:
         return kernel
     inner = swapped.fn
-    return Kernel(swapped.name, lambda xp, a, b: inner(xp, b, a), swapped.out)
+    return Kernel(swapped.name, lambda xp, a, b: inner(xp, b, a), swapped.out, swapped.copies)
 
 
 def _compile_pair(la, lb, keep, sizes) -> Kernel:
@@ -106,7 +111,7 @@ def _compile_pair(la, lb, keep, sizes) -> Kernel:
 
     def summed_first(xp, a, b):
         return inner(xp, a if pa is None else pa(a), b if pb is None else pb(b))
-    return Kernel(kernel.name, summed_first, kernel.out)
+    return Kernel(kernel.name, summed_first, kernel.out, kernel.copies)
 
 
 def _compile_mul(la, lb) -> Kernel:
@@ -178,7 +183,10 @@ def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
             b = b.swapaxes(-1, -2)
         c = xp.matmul(a, b)
         return c.reshape(out_shape) if flat_out else c
-    return Kernel("bmm" if batch else "gemm", gemm, out)
+    # a transposed operand that must also be flattened is copied by reshape
+    copies = (size_a if perm_a is not None and flat_a else 0) + (
+        size_b if perm_b is not None and flat_b else 0)
+    return Kernel("bmm" if batch else "gemm", gemm, out, copies)
 
 
 def compile_nary(terms, out) -> Kernel:
