@@ -120,8 +120,12 @@ class Plan:
         """Run the plan on operands of the shapes it was built for."""
         if len(operands) != self._n:
             raise ContractError(f"this plan takes {self._n} operands, got {len(operands)}")
-        from contract.einsum import run_plan
-        return run_plan(self, operands)
+        for op, shape in zip(operands, self.shapes):
+            if type(op) is not np.ndarray or op.shape != shape:
+                from contract.einsum import run_plan
+                return run_plan(self, operands)
+        dtypes = tuple(op.dtype for op in operands)
+        return self.execute(_NUMPY, operands, None if dtypes == self.dtypes else dtypes)
 
     def _policy(self, dtypes):
         found = self._policies.get(dtypes)
@@ -247,3 +251,6 @@ def build_plan(equation, shapes, dtypes=None, optimize="auto", semiring="real",
         from contract.dtypes import as_dtype
         dtype = as_dtype(dtype)
     return Plan(equation, bound, found, shapes, dtypes, ring, dtype, optimize)
+
+
+from contract.backends.numpy_backend import BACKEND as _NUMPY  # noqa: E402
