@@ -212,7 +212,7 @@ def backward(tensor, gradient=None, retain_graph=False):
         _to_leaf(tensor, seed)
         return
     nodes = _topological(tensor.grad_fn)
-    grads = {id(tensor.grad_fn): seed}
+    grads = {id(tensor.grad_fn): seed, _HANDED: {id(seed)}}
     for node in nodes:
         g = grads.pop(id(node), None)
         if g is None:
@@ -227,6 +227,9 @@ def backward(tensor, gradient=None, retain_graph=False):
             node.freed = True
 
 
+_HANDED = "arrays handed out"   # key in the backward dict: ids of arrays already given away
+
+
 def _run_node(node, g, grads):
     parent_grads = node.vjp(g)
     if len(parent_grads) != len(node.parents):
@@ -239,16 +242,27 @@ def _run_node(node, g, grads):
         if pg.dtype != p._data.dtype:
             pg = pg.astype(p._data.dtype)
         if p.grad_fn is None:
-            _to_leaf(p, pg)
+            _to_leaf(p, pg, grads[_HANDED])
         else:
             _accumulate(grads, id(p.grad_fn), pg)
 
 
-def _to_leaf(leaf, g):
-    """Accumulate into ``leaf.grad`` (a fresh, writable array the first time)."""
+def _to_leaf(leaf, g, handed=None):
+    """Accumulate into ``leaf.grad``: a writable array no other leaf or node shares.
+
+    A gradient array is used as it is when it is a fresh, writable array not
+    handed out before in this backward pass (the common case: a GEMM result);
+    views, broadcasts and shared arrays are copied.
+    """
     from contract.tensor import Tensor
     xp = leaf._xp
     if leaf.grad is None:
-        leaf.grad = Tensor._wrap(xp.array(g, dtype=leaf._data.dtype, copy=True))
+        fresh = (handed is not None and id(g) not in handed and g.base is None
+                 and g.flags.writeable and g.flags.c_contiguous and g.dtype == leaf._data.dtype)
+        if fresh:
+            handed.add(id(g))
+        else:
+            g = xp.array(g, dtype=leaf._data.dtype, copy=True)
+        leaf.grad = Tensor._wrap(g)
     else:
         leaf.grad = Tensor._wrap(leaf.grad._data + g)

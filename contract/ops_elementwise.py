@@ -99,10 +99,20 @@ def _pair(a, b):
 
 
 def _binary(name, fn, a, b, vjp_factory):
+    """Apply ``fn`` to the data; ``vjp_factory(x, y, out, need_x, need_y)`` builds the VJP."""
     a, b = _pair(a, b)
     broadcast_equation(a._data.shape, b._data.shape)
     out = fn(a._data, b._data)
-    return record(name, out, (a, b), vjp_factory(a._data, b._data, out))
+    if not (a.requires_grad or b.requires_grad):
+        return record(name, out, (), None)
+    return record(name, out, (a, b), vjp_factory(a._data, b._data, out, a.requires_grad,
+                                                 b.requires_grad))
+
+
+def _reduced(xp, g, shape):
+    """``g`` summed to ``shape`` first, so later elementwise work is on the small array."""
+    from contract.autograd import unbroadcast
+    return unbroadcast(xp, g, shape)
 
 
 # -- arithmetic -------------------------------------------------------------------
@@ -120,14 +130,16 @@ def add(input, other, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    return _binary("Add", lambda x, y: x + y, input, other, lambda x, y, o: lambda g: (g, g))
+    return _binary("Add", lambda x, y: x + y, input, other,
+                   lambda x, y, o, nx, ny: lambda g: (g if nx else None, g if ny else None))
 
 
 def sub(input, other, alpha=1):
     """``input - alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    return _binary("Sub", lambda x, y: x - y, input, other, lambda x, y, o: lambda g: (g, -g))
+    return _binary("Sub", lambda x, y: x - y, input, other, lambda x, y, o, nx, ny: lambda g: (
+        g if nx else None, -_reduced(_xp(g), g, y.shape) if ny else None))
 
 
 def _float_pair(a, b):
@@ -140,8 +152,19 @@ def _float_pair(a, b):
 def div(input, other):
     """``input / other`` (true division; integers give float32 as in torch)."""
     a, b = _float_pair(input, other)
-    return _binary("Div", lambda x, y: x / y, a, b,
-                   lambda x, y, o: lambda g: (g / y, -g * o / y))
+    return _binary("Div", lambda x, y: x / y, a, b, _div_vjp)
+
+
+def _div_vjp(x, y, o, need_x, need_y):
+    def vjp(g):
+        gy = g / y
+        grad_y = None
+        if need_y:
+            grad_y = gy * o
+            grad_y = _reduced(_xp(g), grad_y, y.shape)
+            grad_y = -grad_y
+        return (gy if need_x else None), grad_y
+    return vjp
 
 
 def pow(input, exponent):
@@ -149,10 +172,23 @@ def pow(input, exponent):
     a, b = _pair(input, exponent)
     if b._data.ndim == 0 and not isinstance(exponent, Tensor):
         e = exponent
-        return record("Pow", a._data ** b._data, (a, b),
-                      lambda g: (g * e * a._data ** (e - 1) if e != 0 else g * 0, None))
-    return _binary("Pow", lambda x, y: x ** y, a, b, lambda x, y, o: lambda g: (
-        g * y * x ** (y - 1), g * o * _xp(o).log(_xp(o).where(x > 0, x, 1))))
+        return record("Pow", a._data ** b._data, (a, b), lambda g: (_pow_grad(g, a._data, e), None))
+    return _binary("Pow", lambda x, y: x ** y, a, b, lambda x, y, o, nx, ny: lambda g: (
+        g * y * x ** (y - 1) if nx else None,
+        g * o * _xp(o).log(_xp(o).where(x > 0, x, 1)) if ny else None))
+
+
+def _pow_grad(g, x, e):
+    """``g * e * x ** (e - 1)`` for a scalar exponent, with the common cases cheap."""
+    if e == 0:
+        return g * 0
+    if e == 1:
+        return g
+    if e == 2:
+        out = g * x
+        out *= 2
+        return out
+    return g * (e * x ** (e - 1))
 
 
 def _xp(array):

@@ -126,3 +126,15 @@ def test_gradient_of_float32_stays_float32():
     x = ct.randn(3, 3, requires_grad=True)
     (x @ x).sum().backward()
     assert x.grad.dtype == ct.float32
+
+
+def test_leaf_gradients_never_share_memory():
+    x, y = ct.ones(3, requires_grad=True), ct.ones(3, requires_grad=True)
+    (x + y).backward(ct.ones(3))
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
+    x.grad.zero_()
+    np.testing.assert_array_equal(y.grad.numpy(), [1, 1, 1])
+    seed = ct.ones(2, 2)
+    w = ct.ones(2, 2, requires_grad=True)
+    w.backward(seed)
+    assert not np.shares_memory(w.grad.numpy(), seed.numpy())
