@@ -31,7 +31,7 @@ def _reshaped(input, shape, copy):
     elif known != x.size:
         raise ShapeError(f"shape {list(shape)} is invalid for input of size {x.size}")
     try:
-        out = x.reshape(shape, copy=None if copy else False)
+        out = _reshape(x, shape, copy)
     except (ValueError, AttributeError):
         raise ShapeError("view size is not compatible with input tensor's size and stride (at "
                          "least one dimension spans across two contiguous subspaces). Use "
@@ -39,6 +39,17 @@ def _reshaped(input, shape, copy):
     old = x.shape
     return record("View" if not copy else "Reshape", out, (input,),
                   lambda g: (g.reshape(old),))
+
+
+def _reshape(x, shape, copy):
+    """``x.reshape(shape)``; without ``copy`` a ValueError where a copy would be needed."""
+    try:
+        return x.reshape(shape, copy=None if copy else False)
+    except TypeError:       # array modules without reshape(copy=): check for a view
+        out = x.reshape(shape)
+        if not copy and x.size and getattr(out, "base", None) is None:
+            raise ValueError("a view is not possible") from None
+        return out
 
 
 def view(input, *shape):

@@ -70,6 +70,7 @@ class Tensor:
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "__weakref__")
     __array_priority__ = 1000
+    __array_ufunc__ = None     # ndarray (op) Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False):
         from contract.creation import tensor as make
