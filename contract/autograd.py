@@ -224,7 +224,7 @@ def backward(tensor, gradient=None, retain_graph=False):
                 "need to backward through the graph a second time")
         _run_node(node, g, grads)
         if not retain_graph:
-            node.freed = True
+            node.freed, node.vjp = True, None    # drop the saved arrays, as torch frees them
 
 
 _HANDED = "arrays handed out"   # key in the backward dict: ids of arrays already given away

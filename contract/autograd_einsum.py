@@ -55,10 +55,10 @@ def _handler(plan, operands, options):
 register_operand_type(Tensor, _handler)
 
 
-def run_equation(name, equation, *tensors):
-    """``ct.einsum(equation, *tensors)`` through the plan cache, as op ``name``."""
+def run_equation(name, equation, *tensors, dtype=None):
+    """``ct.einsum(equation, *tensors, dtype=dtype)`` through the plan cache, as op ``name``."""
     arrays = [t._data for t in tensors]
-    found = cached_plan(equation, arrays, "auto", "real", None, None, None)
+    found = cached_plan(equation, arrays, "auto", "real", dtype, None, None)
     return einsum_tensors(found, tensors, name)
 
 

@@ -76,13 +76,16 @@ def broadcast_equation(shape_a, shape_b):
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def promote(da, db):
-    """torch's promotion: a higher category (bool < int < float < complex) wins outright."""
+def promote(da, db, ndim_a=1, ndim_b=1):
+    """torch's promotion: a higher category (bool < int < float < complex) wins outright;
+    within one category a 0-d tensor beside a dimensioned one does not widen it."""
     if da == db:
         return da
     ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
     if ca != cb:
         return da if ca > cb else db
+    if (ndim_a == 0) != (ndim_b == 0):
+        return db if ndim_a == 0 else da
     return np.result_type(da, db)
 
 
@@ -93,7 +96,7 @@ def _pair(a, b):
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
     if a._data.dtype != b._data.dtype:
-        common = promote(a._data.dtype, b._data.dtype)
+        common = promote(a._data.dtype, b._data.dtype, a._data.ndim, b._data.ndim)
         a, b = a.to(common), b.to(common)
     return a, b
 
@@ -123,7 +126,8 @@ def mul(input, other):
     text, _ = broadcast_equation(a._data.shape, b._data.shape)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         return record("Mul", a._data & b._data, (), None)
-    return run_equation("Mul", text, a, b)
+    keep = a.dtype if a.dtype.kind in "iu" else None    # torch: int32 * int32 is int32
+    return run_equation("Mul", text, a, b, dtype=keep)
 
 
 def add(input, other, alpha=1):

@@ -256,3 +256,15 @@ def test_reductions_lower_to_cached_einsum_plans():
     assert reduce_equation(4, (0, 2, 3)) == "abcd->b"
     assert matmul_equation(2, 2) == "ab,bc->ac"
     assert ct.ones(2, 3).sum(1).tolist() == [3.0, 3.0]
+
+
+def test_zero_dim_tensors_do_not_widen_within_a_category():
+    assert (ct.ones(3) * ct.tensor(2.0, dtype=ct.float64)).dtype == ct.float32
+    assert (ct.ones(3, dtype=ct.int32) * ct.ones(3, dtype=ct.int32)).dtype == ct.int32
+    assert (ct.ones(3, dtype=ct.int32) + ct.tensor(5)).dtype == ct.int32
+    assert (ct.ones(3, dtype=ct.int32) * 2.5).dtype == ct.float32
+
+
+def test_ndarray_on_the_left_gives_a_tensor():
+    out = np.ones(3) * ct.ones(3)
+    assert isinstance(out, ct.Tensor)
