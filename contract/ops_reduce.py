@@ -88,7 +88,12 @@ _ndarray = np.ndarray
 def _fast_sum(data, dim, keepdim):
     """The cached plan of a no-grad NumPy sum, or None (first call: build it)."""
     key = (data.shape, data.dtype, dim, keepdim)
-    found = _FAST.get(key)
+    try:
+        found = _FAST.get(key)
+    except TypeError:                       # an unhashable dim: the general path says why
+        reduce_dims(dim, data.ndim)
+        raise ContractError(f"dim must be an int, a tuple or list of ints, or None; got "
+                            f"{dim!r}") from None
     if found is None:
         from contract.einsum import cached_plan
         dims = reduce_dims(dim, data.ndim)
