@@ -205,29 +205,42 @@ def neg(input):
 
 
 # -- elementwise maps ----------------------------------------------------------------
-def _unary(name, forward, derivative):
-    """A differentiable map: ``derivative(x, out, g)`` is the input gradient."""
+# -- the VJP table of elementwise maps: op -> (forward, derivative) -------------------
+# derivative(xp, x, out, g) is the input gradient; one line per rule.
+UNARY_RULES = {
+    "Exp": (lambda xp, x: xp.exp(x), lambda xp, x, o, g: g * o),
+    "Log": (lambda xp, x: xp.log(x), lambda xp, x, o, g: g / x),
+    "Sqrt": (lambda xp, x: xp.sqrt(x), lambda xp, x, o, g: g / (2 * o)),
+    "Abs": (lambda xp, x: xp.abs(x), lambda xp, x, o, g: g * xp.sign(x)),
+    "Relu": (lambda xp, x: xp.maximum(x, 0), lambda xp, x, o, g: g * (x > 0)),
+    "Tanh": (lambda xp, x: xp.tanh(x), lambda xp, x, o, g: g * (1 - o * o)),
+    "Sin": (lambda xp, x: xp.sin(x), lambda xp, x, o, g: g * xp.cos(x)),
+    "Cos": (lambda xp, x: xp.cos(x), lambda xp, x, o, g: -g * xp.sin(x)),
+    "Sigmoid": (lambda xp, x: 0.5 * (xp.tanh(0.5 * x) + 1), lambda xp, x, o, g: g * o * (1 - o)),
+}
+_KEEPS_INTEGERS = ("Abs", "Relu")
+
+
+def _unary(name):
+    """The differentiable map ``name`` from :data:`UNARY_RULES`."""
+    if name not in UNARY_RULES:
+        raise NotImplementedError(f"no VJP rule for elementwise op {name!r} (rules: "
+                                  f"{', '.join(sorted(UNARY_RULES))})")
+    forward, derivative = UNARY_RULES[name]
+
     def op(input):
         x = input._data
-        if x.dtype.kind in "biu" and name not in ("Abs", "Relu"):
+        if x.dtype.kind in "biu" and name not in _KEEPS_INTEGERS:
             x = x.astype(_FLOAT32)
         out = forward(_xp(x), x)
         return record(name, out, (input,), lambda g: (derivative(_xp(x), x, out, g),))
     op.__name__ = name.lower()
-    op.__doc__ = f"Elementwise {name.lower()} (differentiable)."
+    op.__doc__ = f"Elementwise {name.lower()} (differentiable; rule in UNARY_RULES)."
     return op
 
 
-exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, o, g: g * o)
-log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, o, g: g / x)
-sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, o, g: g / (2 * o))
-abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, o, g: g * xp.sign(x))
-relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0), lambda xp, x, o, g: g * (x > 0))
-tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, o, g: g * (1 - o * o))
-sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, o, g: g * xp.cos(x))
-cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, o, g: -g * xp.sin(x))
-sigmoid = _unary("Sigmoid", lambda xp, x: 0.5 * (xp.tanh(0.5 * x) + 1),
-                 lambda xp, x, o, g: g * o * (1 - o))
+exp, log, sqrt, abs, relu = (_unary(n) for n in ("Exp", "Log", "Sqrt", "Abs", "Relu"))
+tanh, sin, cos, sigmoid = (_unary(n) for n in ("Tanh", "Sin", "Cos", "Sigmoid"))
 
 
 def square(input):
