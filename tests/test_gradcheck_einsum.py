@@ -112,3 +112,17 @@ def test_integer_operand_in_a_float_einsum_gets_no_gradient():
     counts = ct.tensor([[1, 2, 3], [4, 5, 6]])
     ct.einsum("ij,ij->", a, counts).backward()
     np.testing.assert_allclose(a.grad.numpy(), counts.numpy())
+
+
+@pytest.mark.parametrize("optimize", [False, "greedy", "optimal", [(0, 2), (0, 1)]])
+def test_gradients_for_every_path_choice(optimize):
+    inputs = _inputs([(2, 3), (3, 4), (4, 2)], 7)
+    assert gradcheck(lambda *ts: ct.einsum("ij,jk,kl->il", *ts, optimize=optimize), inputs)
+
+
+def test_float32_and_float16_operands_get_gradients_in_their_dtype():
+    a = ct.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ct.float16, requires_grad=True)
+    b = ct.tensor([[1.0, 0.5], [0.25, 2.0]], requires_grad=True)
+    ct.einsum("ij,jk->", a, b).backward()
+    assert a.grad.dtype == ct.float16 and b.grad.dtype == ct.float32
+    np.testing.assert_allclose(a.grad.numpy(), np.ones((2, 2)) @ b.detach().numpy().T)
