@@ -1,0 +1,171 @@
+"""The corpus x optimizers against a float64 NumPy oracle; layouts; NaN and inf.
+
+Run one case: ``pytest tests/test_einsum_corpus.py -k "ij,jk->ik"``.
+"""
+import numpy as np
+import pytest
+
+import contract as ct
+from corpus import CORPUS, BASIC, DIAGONALS, Case, is_plain
+
+# optimizer -> largest operand count it is run on (path search cost grows fast)
+OPTIMIZERS = {"auto": None, "greedy": None, "random-greedy": None, "optimal": 5, "dp": 12,
+              "branch-2": 12, "auto-hq": 12, False: 6, "explicit": None}
+
+
+def explicit_path(n):
+    """A valid linear path: always contract the first two operands."""
+    return [(0,)] if n == 1 else [(0, 1)] * (n - 1)
+
+
+def _params():
+    for case in CORPUS:
+        for name, limit in OPTIMIZERS.items():
+            if limit is not None and case.n > limit:
+                continue
+            if name is False and "wide" in case.tags:
+                continue
+            yield pytest.param(case, name, id=f"{case.id}-{name}")
+
+
+def assert_matches(got, expected):
+    got = np.asarray(got)
+    assert got.shape == expected.shape, f"shape {got.shape} != oracle {expected.shape}"
+    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
+
+
+def run_case(case: Case, arrays, optimize="auto", **kwargs):
+    if optimize == "explicit":
+        optimize = explicit_path(case.n)
+    return ct.einsum(case.equation, *arrays, optimize=optimize, **dict(case.sizes), **kwargs)
+
+
+@pytest.mark.parametrize("case, optimize", list(_params()))
+def test_corpus_matches_numpy(case, optimize):
+    arrays = case.arrays(seed=len(case.equation))
+    got = run_case(case, arrays, optimize)
+    assert isinstance(got, np.ndarray) or np.isscalar(got)
+    assert np.asarray(got).dtype == np.float64
+    assert_matches(got, case.expected(arrays))
+
+
+def test_corpus_is_large_and_varied():
+    assert len(CORPUS) >= 150
+    assert len({c.equation for c in CORPUS}) >= 140
+    assert max(c.n for c in CORPUS) >= 30
+    assert any("wide" in c.tags for c in CORPUS)
+
+
+def test_repeated_call_uses_the_cache_and_still_matches():
+    case = BASIC[0]
+    arrays = case.arrays()
+    first = run_case(case, arrays)
+    second = run_case(case, [a * 2 for a in arrays])
+    assert_matches(second, case.expected([a * 2 for a in arrays]))
+    assert_matches(first, case.expected(arrays))
+
+
+def _sublists(case: Case):
+    """The case in the interleaved form ``op0, sub0, op1, sub1, ..., [out]``."""
+    number = {}
+
+    def sub(term):
+        out, k = [], 0
+        while k < len(term):
+            if term.startswith("...", k):
+                out.append(Ellipsis)
+                k += 3
+            else:
+                out.append(number.setdefault(term[k], len(number)))
+                k += 1
+        return out
+    text = case.equation
+    ins, _, out = text.partition("->")
+    subs = [sub(t) for t in ins.split(",")]
+    return subs, (sub(out) if "->" in text else None)
+
+
+@pytest.mark.parametrize("case", [c for c in CORPUS if is_plain(c) and "->" in c.equation],
+                         ids=lambda c: c.id)
+def test_interleaved_form(case):
+    arrays = case.arrays(seed=3)
+    subs, out = _sublists(case)
+    args = [x for pair in zip(arrays, subs) for x in pair] + ([out] if out is not None else [])
+    assert_matches(ct.einsum(*args), case.expected(arrays))
+
+
+def test_interleaved_implicit_output_sorts_by_integer():
+    a, b = np.random.default_rng(0).random((2, 3)), np.random.default_rng(1).random((3, 4))
+    assert_matches(ct.einsum(a, [10, 2], b, [2, 1]), np.einsum(a, [10, 2], b, [2, 1]))
+    assert ct.einsum(a, [10, 2], b, [2, 1]).shape == (4, 2)
+
+
+# -- layouts ---------------------------------------------------------------------------------
+def _strided(a, kind):
+    if a.ndim == 0:
+        return a
+    if kind == "step":
+        big = np.zeros(tuple(2 * d for d in a.shape))
+        big[tuple(slice(None, None, 2) for _ in a.shape)] = a
+        return big[tuple(slice(None, None, 2) for _ in a.shape)]
+    if kind == "transposed":
+        return np.ascontiguousarray(a.T).T
+    if kind == "fortran":
+        return np.asfortranarray(a)
+    if kind == "reversed":
+        return np.ascontiguousarray(a[(slice(None, None, -1),) * a.ndim])[
+            (slice(None, None, -1),) * a.ndim]
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["step", "transposed", "fortran", "reversed"])
+@pytest.mark.parametrize("case", BASIC[:40] + DIAGONALS[:12], ids=lambda c: c.id)
+def test_noncontiguous_inputs(case, kind):
+    arrays = case.arrays(seed=5)
+    views = [_strided(a, kind) for a in arrays]
+    for a, v in zip(arrays, views):
+        np.testing.assert_array_equal(a, v)
+    assert_matches(run_case(case, views), case.expected(arrays))
+
+
+def test_result_does_not_alias_a_transposed_input_wrongly():
+    x = np.arange(6.0).reshape(2, 3)
+    out = ct.einsum("ij->ji", x)
+    np.testing.assert_array_equal(out, x.T)
+
+
+# -- NaN and inf -----------------------------------------------------------------------------
+def test_inf_on_a_diagonal_stays_inf():
+    a = np.array([[np.inf, 1.0], [2.0, -np.inf]])
+    np.testing.assert_array_equal(ct.einsum("ii->i", a), [np.inf, -np.inf])
+    np.testing.assert_array_equal(ct.einsum("ii,i->i", a, np.ones(2)), [np.inf, -np.inf])
+    assert ct.einsum("ii->", np.array([[np.inf, 0.0], [0.0, 1.0]])) == np.inf
+
+
+def test_inf_off_the_diagonal_does_not_leak_into_it():
+    a = np.array([[1.0, np.inf], [np.nan, 2.0]])
+    np.testing.assert_array_equal(ct.einsum("ii->i", a), [1.0, 2.0])
+    np.testing.assert_array_equal(ct.einsum("iij->ij", np.stack([a, a], -1)), [[1, 1], [2, 2]])
+
+
+def test_diagonal_embedding_of_inf_keeps_zeros_off_diagonal():
+    out = ct.einsum("i->ii", np.array([np.inf, 1.0]))
+    np.testing.assert_array_equal(out, [[np.inf, 0.0], [0.0, 1.0]])
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ij,jk->ik", ((3, 4), (4, 5))), ("ij,jk,kl->il", ((3, 4), (4, 5), (5, 2))),
+    ("i,i->i", ((4,), (4,))), ("ij->j", ((3, 4),)), ("bij,bjk->bik", ((2, 3, 4), (2, 4, 5))),
+])
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_propagate_like_numpy(equation, shapes, special):
+    rng = np.random.default_rng(0)
+    arrays = [rng.uniform(0.5, 1.0, s) for s in shapes]
+    arrays[0].flat[1] = special
+    expected = np.einsum(equation, *arrays)
+    got = ct.einsum(equation, *arrays)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-12)
