@@ -17,7 +17,9 @@ gradient was summed by the einsum), split groups are merged, casts undone.
 tensor([[1., 0.],
         [0., 1.]])
 """
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -36,9 +38,14 @@ def einsum_tensors(plan, operands, name="Einsum"):
     arrays = [a if hasattr(a, "shape") else backend.asarray(np.asarray(a)) for a in arrays]
     plan.check_shapes(arrays)
     dtypes = tuple(np.dtype(a.dtype) for a in arrays)
-    dtypes = None if dtypes == plan.dtypes else dtypes
+    return _recorded(plan, operands, arrays, backend, None if dtypes == plan.dtypes else dtypes,
+                     name)
+
+
+def _recorded(plan, operands, arrays, backend, dtypes, name):
+    """Execute (traced when a gradient is needed) and wrap the result."""
     needs = [type(op) is Tensor and op.requires_grad for op in operands]
-    if not (any(needs) and is_grad_enabled()):
+    if not (True in needs and is_grad_enabled()):
         return record(name, plan.execute(backend, arrays, dtypes), (), None)
     trace = {}
     out = plan.execute(backend, arrays, dtypes, trace=trace)
@@ -54,12 +61,33 @@ def _handler(plan, operands, options):
 
 register_operand_type(Tensor, _handler)
 
+_PLANS = {}      # (equation, dtype, shapes..., dtypes...) -> Plan, for Tensor ops on NumPy data
+_NDARRAY = np.ndarray
+
 
 def run_equation(name, equation, *tensors, dtype=None):
-    """``ct.einsum(equation, *tensors, dtype=dtype)`` through the plan cache, as op ``name``."""
+    """``ct.einsum(equation, *tensors, dtype=dtype)`` through the plan cache, as op ``name``.
+
+    Tensor ops call this with fixed options, so their plans are looked up by
+    (equation, dtype, shapes, dtypes) alone; the shapes in the key make the
+    shape check unnecessary.
+    """
     arrays = [t._data for t in tensors]
-    found = cached_plan(equation, arrays, "auto", "real", dtype, None, None)
+    key = (equation, dtype)
+    for a in arrays:
+        key += (a.shape, a.dtype)
+    found = _PLANS.get(key)
+    if found is None:
+        found = cached_plan(equation, arrays, "auto", "real", dtype, None, None)
+        if len(_PLANS) > 8192:
+            _PLANS.clear()
+        _PLANS[key] = found
+    if all(type(a) is _NDARRAY for a in arrays):
+        return _recorded(found, tensors, arrays, _NUMPY, None, name)
     return einsum_tensors(found, tensors, name)
+
+
+from contract.backends.numpy_backend import BACKEND as _NUMPY  # noqa: E402
 
 
 # -- the VJP ---------------------------------------------------------------------
@@ -108,46 +136,80 @@ def _last_labels(plan):
     return plan.steps[-1].output if plan.steps else plan._bound.terms[0]
 
 
-def _reverse_steps(xp, plan, trace, grad, needs):
-    """Walk the steps backwards; returns {operand index: gradient of its canonical view}."""
+@dataclass(frozen=True)
+class GradTerm:
+    """How one step operand's gradient is computed from the step's output gradient."""
+
+    step: int                    # index of the forward step
+    operand: int                 # position of the operand within the step
+    target: int                  # id of the operand in the working list
+    others: Tuple[int, ...]      # positions (within the step) of the other operands
+    text: Optional[str]          # the einsum text, or None when the gradient passes through
+    missing: int                 # labels only this operand had (broadcast back)
+    perm: Optional[Tuple[int, ...]]   # transpose after adding the missing axes
+
+
+@dataclass(frozen=True)
+class BackwardProgram:
+    """A plan's backward for one pattern of operands needing gradients (built once)."""
+
+    final: int                                        # id of the plan's result
+    steps: Tuple[Tuple[int, Tuple[GradTerm, ...]], ...]   # (output id, terms), reversed
+
+
+@lru_cache(maxsize=4096)
+def backward_program(plan, needs):
+    """Reverse the plan's steps, keeping only operands on a path to a needed gradient."""
     n = len(needs)
-    ids = list(range(n))
-    wants = {k: needs[k] for k in range(n)}
-    records = []
-    next_id = n
+    ids, wants, records = list(range(n)), dict(enumerate(needs)), []
     for step in plan.steps:
         inputs = [ids[p] for p in step.operands]
-        ids = [x for k, x in enumerate(ids) if k not in step.operands] + [next_id]
-        wants[next_id] = any(wants[i] for i in inputs)
-        records.append((inputs, next_id))
-        next_id += 1
-    grads = {ids[0]: grad}
-    for (inputs, out_id), step, (args, _) in zip(reversed(records), reversed(plan.steps),
-                                                 reversed(trace["steps"])):
-        g = grads.pop(out_id, None)
-        if g is None:
-            continue
-        for k, i in enumerate(inputs):
-            if not wants[i]:
-                continue
-            others = [step.inputs[j] for j in range(len(inputs)) if j != k]
-            values = [args[j] for j in range(len(inputs)) if j != k]
-            grads[i] = _operand_grad(xp, step.output, g, others, values, step.inputs[k],
-                                     args[k].shape)
-    return {i: g for i, g in grads.items() if i < n}
+        ids = [x for k, x in enumerate(ids) if k not in step.operands] + [len(wants)]
+        records.append((inputs, len(wants)))
+        wants[len(wants)] = any(wants[i] for i in inputs)
+    steps = []
+    for index in range(len(records) - 1, -1, -1):
+        inputs, out_id = records[index]
+        if wants[out_id]:
+            terms = tuple(_grad_term(plan.steps[index], index, k, i)
+                          for k, i in enumerate(inputs) if wants[i])
+            steps.append((out_id, terms))
+    return BackwardProgram(ids[0], tuple(steps))
 
 
-def _operand_grad(xp, out_labels, g, other_labels, others, labels, shape):
-    """Gradient of one step operand with (unique) ``labels``: einsum + broadcast."""
-    have = set(out_labels).union(*map(set, other_labels))
+def _grad_term(step, index, k, target):
+    labels = step.inputs[k]
+    others = tuple(j for j in range(len(step.inputs)) if j != k)
+    terms = (tuple(step.output),) + tuple(tuple(step.inputs[j]) for j in others)
+    have = set().union(*map(set, terms))
     present = tuple(x for x in labels if x in have)
-    result = _label_einsum(xp, [out_labels] + list(other_labels), present, g, *others)
-    if len(present) != len(labels):
-        order = present + tuple(x for x in labels if x not in have)
-        result = result.reshape(result.shape + (1,) * (len(labels) - len(present)))
-        perm = tuple(order.index(x) for x in labels)
-        result = xp.broadcast_to(result.transpose(perm), shape)
-    return result
+    text = None if (not others and terms[0] == present) else _text(terms, present)
+    order = present + tuple(x for x in labels if x not in have)
+    perm = tuple(order.index(x) for x in labels)
+    return GradTerm(index, k, target, others, text, len(labels) - len(present),
+                    None if perm == tuple(range(len(perm))) else perm)
+
+
+def _reverse_steps(xp, plan, trace, grad, needs):
+    """Walk the steps backwards; returns {operand index: gradient of its canonical view}."""
+    from contract.einsum import einsum
+    program = backward_program(plan, tuple(needs))
+    grads = {program.final: grad}
+    records = trace["steps"]
+    for out_id, terms in program.steps:
+        g = grads.pop(out_id)
+        for term in terms:
+            args = records[term.step][0]
+            result = g if term.text is None else einsum(term.text, g,
+                                                        *[args[j] for j in term.others])
+            if term.missing:
+                result = result.reshape(result.shape + (1,) * term.missing)
+                if term.perm is not None:
+                    result = result.transpose(term.perm)
+                result = xp.broadcast_to(result, args[term.operand].shape)
+            grads[term.target] = result
+    n = len(needs)
+    return {i: g for i, g in grads.items() if i < n}
 
 
 def _label_einsum(xp, terms, out, *arrays):

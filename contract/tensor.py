@@ -15,6 +15,8 @@ matmul is lowered to an einsum equation text (see the README table).
 >>> (x * x).sum()
 tensor(30., grad_fn=<SumBackward0>)
 """
+import numpy as _numpy
+
 from contract.backends import backend_for
 from contract.errors import ContractError
 
@@ -46,9 +48,13 @@ class Device(str):
 
 
 CPU, CUDA = Device("cpu"), Device("cuda")
+_ndarray = _numpy.ndarray
 
 
 def _xp_of(array):
+    """The array module of a backend array (NumPy checked first: the common case)."""
+    if type(array) is _ndarray:
+        return _numpy
     return backend_for([array]).xp
 
 
