@@ -44,17 +44,32 @@ _PARSER = Lark((Path(__file__).parent / "einsum.lark").read_text(encoding="utf-8
                parser="lalr", transformer=_Terms(), maybe_placeholders=False)
 
 
+def _shown(char: str) -> str:
+    """A character as printed in an error: escaped unless printable (tabs, surrogates...)."""
+    return char if char.isprintable() else ascii(char)[1:-1]
+
+
 def caret(text: str, column: int) -> str:
-    """The text and a caret line pointing at 1-based ``column``."""
-    return f"    {text}\n    {' ' * max(column - 1, 0)}^"
+    """The text (unprintable characters escaped) and a caret line at 1-based ``column``.
+
+    >>> print(caret("ij)", 3))
+        ij)
+          ^
+    """
+    shown = [_shown(c) for c in text]
+    pad = sum(len(s) for s in shown[:max(column - 1, 0)])
+    return f"    {''.join(shown)}\n    {' ' * pad}^"
 
 
 def _syntax_error(text: str, err: UnexpectedInput) -> EquationSyntaxError:
-    column = getattr(err, "column", None)
-    at_end = isinstance(err, UnexpectedEOF) or (
-        isinstance(err, UnexpectedToken) and err.token.type == "$END")
-    if at_end or not isinstance(column, int) or column < 1:
-        column = len(text) + 1
+    # columns count characters of the whole text (Lark's restart after a newline)
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        offset = getattr(err.token, "start_pos", None)
+    elif isinstance(err, UnexpectedCharacters):
+        offset = err.pos_in_stream
+    else:
+        offset = None
+    column = offset + 1 if isinstance(offset, int) and 0 <= offset < len(text) else len(text) + 1
     if isinstance(err, UnexpectedCharacters):
         what = f"unexpected character {text[column - 1]!r}"
         expected = err.allowed or set()
@@ -78,7 +93,7 @@ def _labels_of(token: Token, named: bool, text: str):
     labels = []
     for offset, char in enumerate(str(token)):
         if not char.isalpha():
-            column = token.column + offset
+            column = token.start_pos + offset + 1
             raise EquationSyntaxError(
                 f"{char!r} at column {column} is not a letter; in letter mode every label "
                 f"is one letter (write names separated by spaces for named axes)\n"
@@ -111,7 +126,7 @@ def _build_term(raw, named, text, where):
             ellipses += 1
             if ellipses > 1:
                 raise EquationSyntaxError(
-                    f"{where} has more than one '...'\n{caret(text, item.column)}")
+                    f"{where} has more than one '...'\n{caret(text, item.start_pos + 1)}")
             axes.append(ELLIPSIS)
         else:
             axes.extend((label,) for label in _labels_of(item, named, text))
