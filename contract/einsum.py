@@ -11,6 +11,7 @@ building.
 import numpy as np
 
 from contract.errors import ContractError
+from contract.equation import Equation
 from contract.grammar import parse, parse_sublists
 from contract.plan import Plan, build_plan
 from contract.backends import backend_for
@@ -85,8 +86,8 @@ def cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes
     shapes = tuple(tuple(a.shape) for a in arrays)
     dtypes = tuple(np.dtype(a.dtype) for a in arrays)
     if key is None:
-        key = (equation, _key_part(optimize), _key_part(semiring), dtype, memory_limit,
-               _key_part(sizes)) + shapes + dtypes
+        key = (equation, _key_part(optimize), _key_part(semiring), _key_part(dtype),
+               memory_limit, _key_part(sizes)) + shapes + dtypes
     found = _CACHE.get(key)
     if found is None:
         eq = parse(equation) if isinstance(equation, str) else equation
@@ -154,7 +155,8 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes):
     shaped = [_shape_stub(a) for a in arrays]
     key = None
     if isinstance(equation, str) and not sizes and all(type(a) is _NDARRAY for a in arrays):
-        key = (equation, _key_part(optimize), semiring, dtype, memory_limit, None) + tuple(
+        key = (equation, _key_part(optimize), _key_part(semiring), _key_part(dtype),
+               memory_limit, None) + tuple(
             a.shape for a in arrays) + tuple(a.dtype for a in arrays)
     found = cached_plan(equation, shaped, optimize, semiring, dtype, memory_limit, sizes, key)
     options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
@@ -177,7 +179,7 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
     >>> p.steps[0].kernel
     'gemm'
     """
-    eq = parse(equation) if isinstance(equation, str) else equation
+    eq = equation if isinstance(equation, Equation) else parse(equation)
     shapes, dtypes = [], []
     for i, item in enumerate(operands_or_shapes):
         if isinstance(item, tuple) and all(isinstance(d, (int, np.integer)) for d in item):
@@ -191,7 +193,7 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
             dtypes.append(np.dtype(arr.dtype))
     if any(d is None for d in dtypes):
         dtypes = None
-    key = (eq, _key_part(optimize), _key_part(semiring), dtype, memory_limit,
+    key = (eq, _key_part(optimize), _key_part(semiring), _key_part(dtype), memory_limit,
            _key_part(sizes), tuple(shapes), tuple(dtypes) if dtypes else None)
     found = _CACHE.get(key)
     if found is None:
