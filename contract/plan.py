@@ -132,7 +132,10 @@ class Plan:
         if found is None:
             compute, result = policy(dtypes, self._reduces, self._dtype)
             casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
-            found = (casts, compute, None if compute == result else result, result)
+            # numpy's sum widens small ints (int8 -> int64): cast back to a dtype= override
+            widened = compute.kind in "biu" and compute.itemsize < 8
+            found = (casts, compute, None if compute == result and not widened else result,
+                     result)
             self._policies[dtypes] = found
         return found
 
