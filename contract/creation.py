@@ -45,7 +45,11 @@ def _to_device(array, device):
     if device is None or str(device).startswith("cpu"):
         return array
     if str(device).startswith("cuda"):
-        import cupy
+        try:
+            import cupy
+        except ImportError:
+            raise ContractError("device 'cuda' needs CuPy (pip install cupy-cuda12x) and a "
+                                "GPU; CuPy is not installed here") from None
         return cupy.asarray(array)
     raise ContractError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
 

@@ -309,13 +309,18 @@ def logical_not(input):
 
 
 def _inplace(fn):
-    """An in-place update of ``self._data`` (refused on leaves that need grad)."""
+    """An in-place update of ``self._data``: refused while it would need a gradient
+    (torch allows it on non-leaves; here it raises rather than give wrong gradients)."""
     def op(self, other, *args, **kwargs):
         from contract.autograd import is_grad_enabled
-        if self.requires_grad and self.is_leaf and is_grad_enabled():
-            raise ContractError("a leaf Variable that requires grad is being used in an "
-                                "in-place operation; wrap it in ct.no_grad()")
-        result = fn(self.detach(), other, *args, **kwargs)
+        if self.requires_grad and is_grad_enabled():
+            raise ContractError("a tensor that requires grad is being used in an in-place "
+                                "operation; wrap the update in ct.no_grad()")
+        result = fn(self.detach(), other.detach() if isinstance(other, Tensor) else other,
+                    *args, **kwargs)
+        if tuple(result.shape) != tuple(self.shape):
+            raise ShapeError(f"output with shape {tuple(self.shape)} doesn't match the "
+                             f"broadcast shape {tuple(result.shape)}")
         self._data[...] = result._data
         return self
     return op

@@ -213,10 +213,17 @@ def getitem(input, index):
 
 def setitem(input, index, value):
     from contract.autograd import is_grad_enabled
-    if input.requires_grad and input.is_leaf and is_grad_enabled():
-        raise ContractError("a leaf Variable that requires grad is being used in an in-place "
-                            "operation")
-    input._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+    if input.requires_grad and is_grad_enabled():
+        raise ContractError("a tensor that requires grad is being used in an in-place "
+                            "operation (item assignment); wrap it in ct.no_grad()")
+    try:
+        input._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+    except IndexError as err:
+        raise ShapeError(f"index {index!r} is out of range for shape {tuple(input.shape)}: "
+                         f"{err}") from None
+    except (TypeError, ValueError) as err:
+        raise ContractError(f"cannot assign {type(value).__name__} at index {index!r}: "
+                            f"{err}") from None
 
 
 def gather(input, dim, index):

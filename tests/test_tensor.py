@@ -268,3 +268,46 @@ def test_zero_dim_tensors_do_not_widen_within_a_category():
 def test_ndarray_on_the_left_gives_a_tensor():
     out = np.ones(3) * ct.ones(3)
     assert isinstance(out, ct.Tensor)
+
+
+def test_in_place_errors_are_contract_errors():
+    x = ct.ones(2, 3)
+    with pytest.raises(ct.ContractError, match="broadcast shape"):
+        x += ct.ones(4, 2, 3)
+    with pytest.raises(ct.ContractError):
+        x[7] = 1.0
+    y = ct.ones(2, requires_grad=True) * 2
+    with pytest.raises(ct.ContractError, match="in-place"):
+        y[0] = 5.0
+    x[0] = ct.tensor([1.0, 2.0, 3.0])
+    assert x.tolist()[0] == [1.0, 2.0, 3.0]
+
+
+def test_cuda_without_cupy_is_a_contract_error():
+    pytest.importorskip("numpy")
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("cupy is installed here")
+    except ImportError:
+        pass
+    with pytest.raises(ct.ContractError, match="CuPy"):
+        ct.ones(2).cuda()
+    with pytest.raises(ct.ContractError, match="CuPy"):
+        ct.tensor([1.0], device="cuda")
+
+
+def test_readme_table_equations():
+    from contract.ops_linalg import diagonal_equation, matmul_equation, tensordot_equation
+    from contract.ops_elementwise import broadcast_equation
+    from contract.ops_reduce import reduce_equation
+    assert [reduce_equation(3, ()), reduce_equation(3, (1,)), reduce_equation(4, (0, 2, 3))] \
+        == ["abc->abc", "abc->ac", "abcd->b"]
+    assert reduce_equation(3, (0, 1, 2)) == "abc->"
+    assert broadcast_equation((2, 3), (3,))[0] == "ab,b->ab"
+    assert broadcast_equation((4, 1), (1, 3)) == ("ab,ab->ab", (4, 3))
+    assert [matmul_equation(*r) for r in [(2, 2), (1, 1), (1, 2), (1, 3), (2, 1), (3, 1), (4, 3)]] \
+        == ["ab,bc->ac", "a,a->", "b,bc->c", "c,acd->ad", "ab,b->a", "abc,c->ab",
+            "abcd,bde->abce"]
+    assert tensordot_equation(2, 2, (1,), (0,)) == "ab,bd->ad"
+    assert tensordot_equation(3, 3, (0, 2), (2, 0)) == "abc,cea->be"
+    assert diagonal_equation(2, 0, 1) == "aa->a" and diagonal_equation(3, 0, 1) == "aac->ca"
