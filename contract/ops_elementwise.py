@@ -95,6 +95,9 @@ def _pair(a, b):
         a = as_operand(a, b)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a)
+    if type(a._data) is not type(b._data) and a.device != b.device:
+        raise ContractError(f"expected all tensors to be on the same device, but found "
+                            f"{a.device} and {b.device}")
     if a._data.dtype != b._data.dtype:
         common = promote(a._data.dtype, b._data.dtype, a._data.ndim, b._data.ndim)
         a, b = a.to(common), b.to(common)

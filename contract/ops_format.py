@@ -30,8 +30,8 @@ def _body(array):
 
 def format_tensor(t):
     """``repr(t)`` in torch's layout."""
-    array = np.asarray(t._data.get() if hasattr(t._data, "get") and
-                       not isinstance(t._data, np.ndarray) else t._data)
+    from contract.ops_shape import _to_host
+    array = np.asarray(_to_host(t._data))
     parts = [_body(array)]
     if array.size == 0 and array.shape != (0,):
         parts.append(f"size={tuple(array.shape)}")

@@ -169,12 +169,18 @@ def to(input, *args, dtype=None, device=None, copy=False):
 
 
 def _move(input, device):
+    """Copy between NumPy ("cpu") and CuPy ("cuda"); the gradient moves back."""
     from contract.creation import _to_device
     if device.startswith("cuda"):
         data = _to_device(input._data, device)
-        return record("ToCopy", data, (input,), lambda g: (g.get(),))
-    data = input._data.get()
-    return record("ToCopy", data, (input,), lambda g: (_to_device(g, "cuda"),))
+        return record("ToCopy", data, (input,), lambda g: (_to_host(g),))
+    return record("ToCopy", _to_host(input._data), (input,), lambda g: (_to_device(g, "cuda"),))
+
+
+def _to_host(array):
+    if isinstance(array, np.ndarray) and type(array).__module__.split(".")[0] == "numpy":
+        return array
+    return _xp_of(array).asnumpy(array)
 
 
 def _caster(dtype):

@@ -1,0 +1,88 @@
+"""Tensors on device "cuda", run on CPU through a NumPy stand-in posing as ``cupy``.
+
+Checks that the Tensor, its ops and autograd keep arrays on the device's array
+module (no NumPy-only paths).  Real GPU runs are for ``tests/test_cupy.py``.
+"""
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import contract as ct
+import contract.backends as backends
+
+
+class FakeCupyArray(np.ndarray):
+    """Looks like a cupy.ndarray to the backend registry."""
+
+
+FakeCupyArray.__module__ = "cupy"
+
+
+def _wrap(value):
+    if isinstance(value, np.ndarray) and not isinstance(value, FakeCupyArray):
+        return value.view(FakeCupyArray)
+    return value
+
+
+def _fake_cupy():
+    module = types.ModuleType("cupy")
+    module.ndarray = FakeCupyArray
+
+    def passthrough(name):
+        target = getattr(np, name)
+        if not callable(target) or isinstance(target, type):
+            return target
+        return lambda *args, **kwargs: _wrap(target(*args, **kwargs))
+    module.__getattr__ = passthrough
+    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
+    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        as_strided=lambda x, shape, strides: np.lib.stride_tricks.as_strided(
+            x, shape=shape, strides=strides, subok=True)))
+    return module
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    monkeypatch.delitem(sys.modules, "contract.backends.cupy_backend", raising=False)
+    yield sys.modules["cupy"]
+    backends._BY_TYPE.pop(FakeCupyArray, None)
+    sys.modules.pop("contract.backends.cupy_backend", None)
+
+
+def test_cuda_tensor_ops_and_gradients_stay_on_the_device(fake_cupy):
+    data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = ct.tensor(data, device="cuda", requires_grad=True)
+    assert x.device == "cuda" and isinstance(x._data, FakeCupyArray)
+    y = ((x @ x) * 2 + x.exp()).sum(dim=0).mean()
+    assert isinstance(y._data, FakeCupyArray)
+    y.backward()
+    assert isinstance(x.grad._data, FakeCupyArray)
+    ones = np.full((2, 2), 0.5)
+    want = 2 * (ones @ data.T + data.T @ ones) + np.exp(data) * ones
+    np.testing.assert_allclose(np.asarray(x.grad._data), want)
+    assert "device='cuda'" in repr(x)
+
+
+def test_moving_between_devices_is_differentiable(fake_cupy):
+    x = ct.tensor([1.0, 2.0], requires_grad=True)
+    on_gpu = x.cuda()
+    assert on_gpu.device == "cuda"
+    back = (on_gpu * 3).cpu()
+    assert back.device == "cpu" and type(back._data) is np.ndarray
+    back.sum().backward()
+    assert type(x.grad._data) is np.ndarray
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    with pytest.raises(ct.ContractError):
+        on_gpu.detach().numpy()
+
+
+def test_mixing_devices_is_a_contract_error(fake_cupy):
+    a = ct.ones(2, device="cuda")
+    with pytest.raises(ct.ContractError, match="different devices"):
+        ct.einsum("i,i->", a, ct.ones(2))
+    with pytest.raises(ct.ContractError, match="same device"):
+        a + ct.ones(2)
+    assert (a + 1).device == "cuda"
