@@ -1,0 +1,239 @@
+"""Plans: attributes, costs against opt_einsum, optimizers, memory limits, the cache, kernels."""
+import importlib
+from math import prod
+
+import numpy as np
+import opt_einsum
+import pytest
+from opt_einsum.testing import rand_equation
+
+import contract as ct
+from contract.plan import Step
+
+# ``contract.plan`` and ``contract.einsum`` are functions on the package: take the modules
+PLAN_MODULE = importlib.import_module("contract.plan")
+EINSUM_MODULE = importlib.import_module("contract.einsum")
+PATHS_MODULE = importlib.import_module("contract.paths")
+
+PLAIN = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("pi,qj,ijkl,rk,sl->pqrs", [(5, 6)] * 2 + [(6, 6, 6, 6)] + [(5, 6)] * 2),
+    ("abc,bcd,cde,def->af", [(3, 4, 5), (4, 5, 6), (5, 6, 3), (6, 3, 2)]),
+    ("bij,bjk->bik", [(4, 2, 3), (4, 3, 5)]),
+    ("ij,ij->", [(30, 40), (30, 40)]),
+    ("i,j,k->ijk", [(3,), (4,), (5,)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", PLAIN)
+def test_plan_attributes_match_opt_einsum(equation, shapes):
+    p = ct.plan(equation, *shapes)
+    path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+    assert p.path == tuple(tuple(s) for s in path)
+    assert isinstance(p.flops, int) and p.flops == int(info.opt_cost)
+    assert p.largest_intermediate == int(info.largest_intermediate)
+    assert len(p.steps) == len(p.path)
+    assert all(isinstance(s, Step) for s in p.steps)
+    assert sum(s.flops for s in p.steps) == p.flops
+    assert p.largest_intermediate == max(prod(s.output_shape) for s in p.steps)
+    assert p.equation == ct.plan(equation, *shapes).equation
+    assert p.output_shape == np.einsum(equation, *[np.ones(s) for s in shapes]).shape
+
+
+def test_step_records_are_named_and_frozen():
+    step = ct.plan("ij,jk->ik", (2, 3), (3, 4)).steps[0]
+    assert step.operands == (0, 1) and step.kernel == "gemm"
+    assert step.output_shape in ((2, 4), (4, 2)) and step.output_size == 8
+    assert "->" in step.equation and step.flops == 48
+    with pytest.raises(AttributeError):
+        step.kernel = "x"
+
+
+def test_str_plan_is_a_readable_step_table():
+    p = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5))
+    text = str(p)
+    assert "ij,jk,kl->il" in text and "gemm" in text and "flops" in text
+    assert str(p.flops) in text and str(p.largest_intermediate) in text
+    assert len(text.splitlines()) == 4 + len(p.steps)
+    assert "Plan" in repr(p) and "steps=2" in repr(p)
+
+
+def test_plan_is_normalised_text():
+    assert ct.plan("ij,jk", (2, 3), (3, 4)).equation == "ij,jk->ik"
+    assert ct.plan(" a b , b c ", (2, 3), (3, 4)).equation == "a b, b c -> a c"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_default_optimizer_never_worse_than_opt_einsum_auto(seed):
+    eq, shapes = rand_equation(6 + seed, 3, n_out=2, d_min=2, d_max=5, seed=seed)
+    ours = ct.plan(eq, *shapes)
+    _, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize="auto")
+    assert ours.flops <= int(info.opt_cost)
+    arrays = [np.random.default_rng(seed).uniform(-1, 1, s) for s in shapes]
+    np.testing.assert_allclose(ours(*arrays), opt_einsum.contract(eq, *arrays), rtol=1e-9,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("optimize", ["greedy", "optimal", "dp", "branch-2", "branch-all",
+                                      "random-greedy", "auto-hq", "eager", "opportunistic"])
+def test_named_optimizers_cost_what_opt_einsum_says(optimize):
+    eq, shapes = "ab,bc,cd,de,ea->", [(3, 4), (4, 5), (5, 6), (6, 3), (3, 3)]
+    p = ct.plan(eq, *shapes, optimize=optimize)
+    if optimize != "random-greedy":
+        _, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
+        assert p.flops == int(info.opt_cost)
+    arrays = [np.random.default_rng(1).random(s) for s in shapes]
+    np.testing.assert_allclose(p(*arrays), np.einsum(eq, *arrays), rtol=1e-12)
+
+
+def test_explicit_path_is_used_as_given():
+    shapes = [(2, 3), (3, 4), (4, 5)]
+    p = ct.plan("ij,jk,kl->il", *shapes, optimize=[(1, 2), (0, 1)])
+    assert p.path == ((1, 2), (0, 1))
+    arrays = [np.random.default_rng(2).random(s) for s in shapes]
+    np.testing.assert_allclose(p(*arrays), arrays[0] @ arrays[1] @ arrays[2], rtol=1e-12)
+    assert ct.plan("ij,jk,kl->il", *shapes, optimize=[(0, 1, 2)]).path == ((0, 1, 2),)
+
+
+def test_optimize_false_is_one_step():
+    p = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5), optimize=False)
+    assert len(p.steps) == 1 and p.path == ((0, 1, 2),)
+
+
+def test_path_optimizer_objects():
+    class FirstTwo(opt_einsum.paths.PathOptimizer):
+        calls = 0
+
+        def __call__(self, inputs, output, size_dict, memory_limit=None):
+            FirstTwo.calls += 1
+            return [(0, 1)] * (len(inputs) - 1)
+    shapes = [(2, 3), (3, 4), (4, 5), (5, 2)]
+    p = ct.plan("ij,jk,kl,lm->im", *shapes, optimize=FirstTwo())
+    assert FirstTwo.calls == 1 and p.path == ((0, 1),) * 3
+    arrays = [np.random.default_rng(3).random(s) for s in shapes]
+    np.testing.assert_allclose(p(*arrays), np.linalg.multi_dot(arrays), rtol=1e-12)
+    rg = opt_einsum.RandomGreedy(max_repeats=4)
+    q = ct.plan("ij,jk,kl,lm->im", *shapes, optimize=rg)
+    np.testing.assert_allclose(q(*arrays), np.linalg.multi_dot(arrays), rtol=1e-12)
+
+
+def test_memory_limit_caps_intermediates():
+    eq = "ab,bc,cd,de->ae"
+    shapes = [(2, 50), (50, 50), (50, 50), (50, 2)]
+    free = ct.plan(eq, *shapes)
+    capped = ct.plan(eq, *shapes, memory_limit=200)
+    for step in capped.steps[:-1]:
+        assert step.output_size <= 200
+    assert capped.flops >= free.flops
+    arrays = [np.random.default_rng(4).random(s) for s in shapes]
+    np.testing.assert_allclose(capped(*arrays), np.linalg.multi_dot(arrays), rtol=1e-10)
+
+
+def test_memory_limit_must_be_a_positive_int():
+    for bad in (-1, 0, 1.5, "big"):
+        with pytest.raises(ct.ContractError, match="memory_limit"):
+            ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5), memory_limit=bad)
+
+
+def test_plan_from_operands_and_call():
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    p = ct.plan("ij,jk->ik", a, b)
+    assert p.shapes == ((2, 3), (3, 4))
+    np.testing.assert_array_equal(p(a, b), np.full((2, 4), 3.0))
+
+
+def test_plan_called_with_other_shapes_is_a_shape_error():
+    p = ct.plan("ij,jk->ik", (2, 3), (3, 4))
+    with pytest.raises(ct.ShapeError, match=r"operand 1 has shape \(3, 5\).*\(3, 4\)"):
+        p(np.ones((2, 3)), np.ones((3, 5)))
+    with pytest.raises(ct.ShapeError):
+        p(np.ones((3, 2)), np.ones((3, 4)))
+
+
+def test_plan_called_with_wrong_operand_count():
+    p = ct.plan("ij,jk->ik", (2, 3), (3, 4))
+    with pytest.raises(ct.ContractError, match="2 operands, got 1"):
+        p(np.ones((2, 3)))
+    with pytest.raises(ct.ContractError, match="2 operands, got 3"):
+        p(np.ones((2, 3)), np.ones((3, 4)), np.ones(2))
+
+
+class _Counter:
+    def __init__(self, monkeypatch, module, name):
+        self.calls = 0
+        real = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, counted)
+
+
+@pytest.fixture
+def counters(monkeypatch):
+    """Counters on build_plan, find_path and parse wherever they are looked up."""
+    return {
+        "build": [_Counter(monkeypatch, m, "build_plan") for m in (PLAN_MODULE, EINSUM_MODULE)],
+        "path": [_Counter(monkeypatch, m, "find_path") for m in (PATHS_MODULE, PLAN_MODULE)],
+        "parse": [_Counter(monkeypatch, EINSUM_MODULE, "parse")],
+    }
+
+
+def _total(counters, kind):
+    return sum(c.calls for c in counters[kind])
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    (("ab,bc,cd->ad", (7, 3), (3, 4), (4, 5)), {}),
+    (("ab,bc->ac", (7, 3), (3, 9)), {"optimize": "greedy"}),
+    (("b (h p) -> b h", (7, 8)), {"p": 2}),
+    (("...ij,...jk->...ik", (7, 2, 3), (3, 4)), {}),
+])
+def test_second_einsum_call_does_no_parsing_and_no_path_search(counters, args, kwargs):
+    equation, shapes = args[0], args[1:]
+    arrays = [np.random.default_rng(5).random(s) for s in shapes]
+    first = ct.einsum(equation, *arrays, **kwargs)
+    assert _total(counters, "build") == 1
+    for _ in range(3):
+        again = ct.einsum(equation, *arrays, **kwargs)
+    np.testing.assert_array_equal(first, again)
+    assert _total(counters, "build") == 1
+    assert _total(counters, "path") <= 1
+    assert _total(counters, "parse") <= 1
+
+
+def test_new_shapes_replan(counters):
+    ct.einsum("ij,jk->ik", np.ones((11, 3)), np.ones((3, 4)))
+    ct.einsum("ij,jk->ik", np.ones((11, 3)), np.ones((3, 5)))
+    assert _total(counters, "build") == 2
+    ct.einsum("ij,jk->ik", np.ones((11, 3), np.float32), np.ones((3, 5), np.float32))
+    assert _total(counters, "build") == 3
+
+
+def test_ct_plan_uses_the_cache(counters):
+    p = ct.plan("ij,jk,kl->il", (13, 3), (3, 4), (4, 5))
+    q = ct.plan("ij,jk,kl->il", (13, 3), (3, 4), (4, 5))
+    assert p is q and _total(counters, "build") == 1
+
+
+@pytest.mark.parametrize("equation, shapes, kernel", [
+    ("ij,jk->ik", [(20, 30), (30, 40)], "gemm"),
+    ("ij,kj->ik", [(20, 30), (40, 30)], "gemm"),
+    ("ji,jk->ik", [(30, 20), (30, 40)], "gemm"),
+    ("ij,j->i", [(20, 30), (30,)], "gemm"),
+    ("abc,cd->abd", [(5, 6, 7), (7, 8)], "gemm"),
+    ("abcd,cdef->abef", [(2, 3, 4, 5), (4, 5, 3, 2)], "gemm"),
+    ("bij,bjk->bik", [(8, 20, 30), (8, 30, 40)], "bmm"),
+    ("bhqd,bhkd->bhqk", [(2, 3, 8, 16), (2, 3, 8, 16)], "bmm"),
+])
+def test_gemm_shaped_steps_use_blas_kernels(equation, shapes, kernel):
+    p = ct.plan(equation, *shapes)
+    assert [s.kernel for s in p.steps] == [kernel]
+    arrays = [np.random.default_rng(6).random(s) for s in shapes]
+    np.testing.assert_allclose(p(*arrays), np.einsum(equation, *arrays), rtol=1e-12)
+
+
+def test_every_step_of_a_chain_is_gemm():
+    shapes = [(10, 20), (20, 30), (30, 40), (40, 5)]
+    assert {s.kernel for s in ct.plan("ab,bc,cd,de->ae", *shapes).steps} == {"gemm"}
