@@ -126,7 +126,8 @@ def _build_term(raw, named, text, where):
             ellipses += 1
             if ellipses > 1:
                 raise EquationSyntaxError(
-                    f"{where} has more than one '...'\n{caret(text, item.start_pos + 1)}")
+                    f"{where} has more than one '...' (at column {item.start_pos + 1})\n"
+                    f"{caret(text, item.start_pos + 1)}")
             axes.append(ELLIPSIS)
         else:
             axes.extend((label,) for label in _labels_of(item, named, text))
