@@ -1,0 +1,140 @@
+"""The equation language of API.md section 2, form by form, at the parser and end to end."""
+import numpy as np
+import pytest
+
+import contract as ct
+from contract.equation import ELLIPSIS, Equation
+from contract.grammar import parse, parse_sublists
+
+
+def labels(term):
+    return tuple(axis if axis == ELLIPSIS else "".join(axis) if len(axis) == 1 else axis
+                 for axis in term)
+
+
+def test_letters():
+    eq = parse("ij,jk->ik")
+    assert eq.inputs == ((("i",), ("j",)), (("j",), ("k",)))
+    assert eq.output == (("i",), ("k",))
+    assert eq.explicit and not eq.named
+    assert eq.text == "ij,jk->ik"
+
+
+@pytest.mark.parametrize("text, first", [("αβ,βγ->αγ", ("α", "β")), ("中文->文", ("中", "文")),
+                                         ("éÉ->É", ("é", "É")), ("ии", ("и", "и")),
+                                         ("ΩAb->", ("Ω", "A", "b"))])
+def test_any_unicode_letter_is_a_label(text, first):
+    assert labels(parse(text).inputs[0]) == first
+
+
+def test_named_axes_mode():
+    eq = parse("batch chan h w -> chan")
+    assert eq.named
+    assert labels(eq.inputs[0]) == ("batch", "chan", "h", "w")
+    assert labels(eq.output) == ("chan",)
+    assert eq.text == "batch chan h w -> chan"
+
+
+def test_named_mode_is_decided_for_the_whole_equation():
+    eq = parse("ab c, cd -> ab")       # one term has two names: every name is one label
+    assert eq.named and labels(eq.inputs[1]) == ("cd",) and labels(eq.output) == ("ab",)
+    eq = parse("ab, bc -> ac")         # no term has two names: letter mode
+    assert not eq.named and labels(eq.inputs[0]) == ("a", "b")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a1 b2 -> b2", ("a1", "b2")), ("_ b -> b", ("_", "b")), ("x_y z", ("x_y", "z")),
+    ("längd bredd -> bredd", ("längd", "bredd")), ("h\tw\n-> w", ("h", "w")),
+])
+def test_named_identifiers(text, expected):
+    assert labels(parse(text).inputs[0]) == expected
+
+
+def test_spaces_around_tokens():
+    assert parse(" ij , jk -> ik ").text == "ij,jk->ik"
+    eq = parse(" i j , j k -> i k ")
+    assert eq.named and labels(eq.output) == ("i", "k")
+    assert parse("... ij->...  ji").output == (ELLIPSIS, ("j",), ("i",))
+
+
+@pytest.mark.parametrize("text", ["- >", "-> >", "ij- >ik", ". ..", ".. .", "ij-", "ij>"])
+def test_arrow_and_ellipsis_are_single_tokens(text):
+    with pytest.raises(ct.EquationSyntaxError):
+        parse(text)
+
+
+@pytest.mark.parametrize("text, position", [("...ij->...i", 0), ("i...j->j", 1),
+                                            ("ij...->...", 2), ("...->...", 0)])
+def test_ellipsis_positions(text, position):
+    assert parse(text).inputs[0][position] == ELLIPSIS
+
+
+def test_implicit_output_is_sorted_like_numpy():
+    for text, shape in [("ba", (2, 3)), ("aB", (2, 3)), ("Ba", (2, 3)), ("ij,jk", (2, 2)),
+                        ("zAa", (2, 3, 4)), ("...ba", (5, 2, 3))]:
+        ops = [np.ones(shape)] * (text.count(",") + 1)
+        assert ct.einsum(text, *ops).shape == np.einsum(text, *ops).shape, text
+    assert parse("ij,jk").output == (("i",), ("k",)) and not parse("ij,jk").explicit
+    assert parse("ii").output == ()
+    assert parse("...ij,...jk").output == (ELLIPSIS, ("i",), ("k",))
+    assert parse("βα").output == (("α",), ("β",))
+
+
+def test_diagonal_and_embedding():
+    assert parse("ii->i").inputs == ((("i",), ("i",)),)
+    assert parse("i->ii").output == (("i",), ("i",))
+    np.testing.assert_array_equal(ct.einsum("ii->i", np.arange(9.0).reshape(3, 3)), [0, 4, 8])
+    np.testing.assert_array_equal(ct.einsum("i->ii", np.array([1.0, 2.0])), [[1, 0], [0, 2]])
+
+
+def test_groups():
+    eq = parse("b c (h p) (w q) -> b c h w")
+    assert eq.inputs[0] == (("b",), ("c",), ("h", "p"), ("w", "q"))
+    assert parse("(hp)->h").inputs[0] == (("h", "p"),)     # letter mode: a group of letters
+    assert parse("b h w -> b (h w)").output == (("b",), ("h", "w"))
+    assert parse("b () h -> b h").inputs[0] == (("b",), (), ("h",))
+    assert parse("(batch seq) d -> batch seq d").named
+    x = np.arange(24.0).reshape(2, 12)
+    np.testing.assert_array_equal(ct.einsum("b (h p) -> b h", x, p=3),
+                                  x.reshape(2, 4, 3).sum(-1))
+    np.testing.assert_array_equal(ct.einsum("b (h p) -> b h", x, h=4),
+                                  x.reshape(2, 4, 3).sum(-1))
+
+
+def test_size_one_broadcast():
+    a, b = np.arange(3.0).reshape(1, 3), np.ones((4, 3))
+    np.testing.assert_array_equal(ct.einsum("ij,ij->ij", a, b), a * b)
+    assert ct.einsum("ij,ij->ij", a, np.ones((0, 3))).shape == (0, 3)
+
+
+def test_unlimited_distinct_labels():
+    names = [f"x{k}" for k in range(200)]
+    eq = parse(" ".join(names) + " -> " + " ".join(reversed(names)))
+    assert len(eq.labels()) == 200
+    cjk = "".join(chr(0x4E00 + k) for k in range(120))
+    assert len(parse(cjk).labels()) == 120
+
+
+def test_equation_is_frozen_hashable_and_parsing_is_cached():
+    eq = parse("ij,jk->ik")
+    assert isinstance(eq, Equation) and hash(eq) == hash(parse("ij,jk->ik"))
+    assert parse("ij,jk->ik") is eq
+    with pytest.raises(AttributeError):
+        eq.output = ()
+    assert parse("ij , jk") == parse("ij,jk")
+
+
+def test_sublists():
+    eq = parse_sublists([[0, 1], [1, 2]], [0, 2])
+    assert eq.text == "s0 s1, s1 s2 -> s0 s2" and eq.named
+    assert parse_sublists([[Ellipsis, 0]]).output == (ELLIPSIS, ("s0",))
+    assert parse_sublists([[10, 2], [2, 1]]).output == (("s1",), ("s10",))
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    np.testing.assert_array_equal(ct.einsum(a, [0, 1], b, [1, 2], [0, 2]), a @ b)
+
+
+def test_text_round_trips():
+    for text in ["ij,jk->ik", "...ij->...ji", "ii->i", "i->ii", ",->", "->"]:
+        assert parse(parse(text).text) == parse(text)
+    for text in ["b c (h p) (w q) -> b c h w", "b h w -> b (h w)", "b () h -> b h"]:
+        assert parse(parse(text).text) == parse(text)
