@@ -118,8 +118,7 @@ def _is_tensor(x):
 def record(name, data, parents, vjp):
     """Wrap ``data`` as a Tensor; attach a graph node when a parent needs grad."""
     from contract.tensor import Tensor
-    out = Tensor.__new__(Tensor)
-    out._data = data
+    out = Tensor._wrap(data)
     out.grad = None
     if is_grad_enabled():
         for p in parents:

@@ -54,8 +54,12 @@ def _reshape(x, shape, copy):
 
 def view(input, *shape):
     """A view with a new shape (shares memory; raises where a copy would be needed)."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        try:     # view(dtype): the same bytes read as another dtype (not differentiable)
+            return Tensor._wrap(input._data.view(as_dtype(shape[0])))
+        except ValueError as err:
+            raise ShapeError(f"view({shape[0]}) of a tensor of shape {tuple(input.shape)} "
+                             f"and dtype {input.dtype}: {err}") from None
     return _reshaped(input, shape, copy=False)
 
 
@@ -178,7 +182,8 @@ def _move(input, device):
 
 
 def _to_host(array):
-    if isinstance(array, np.ndarray) and type(array).__module__.split(".")[0] == "numpy":
+    if isinstance(array, (np.ndarray, np.generic)) and \
+            type(array).__module__.split(".")[0] == "numpy":
         return array
     return _xp_of(array).asnumpy(array)
 

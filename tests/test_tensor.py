@@ -311,3 +311,10 @@ def test_readme_table_equations():
     assert tensordot_equation(2, 2, (1,), (0,)) == "ab,bd->ad"
     assert tensordot_equation(3, 3, (0, 2), (2, 0)) == "abc,cea->be"
     assert diagonal_equation(2, 0, 1) == "aa->a" and diagonal_equation(3, 0, 1) == "aac->ca"
+
+
+def test_full_reductions_hold_zero_d_arrays():
+    s = ct.ones(2, 2).sum()
+    assert isinstance(s._data, np.ndarray) and s.shape == ()
+    s.zero_()
+    assert s.item() == 0.0 and repr(ct.ones(3).dot(ct.ones(3))) == "tensor(3.)"
