@@ -45,7 +45,7 @@ class SliceJob:
 
     equation: Equation          # canonical: one plain axis per label, no diagonals
     path: Tuple[Tuple[int, ...], ...]
-    semiring: object
+    semiring: object            # a registered name (stable across processes) or a Semiring
     axes: Tuple[Tuple[Tuple[str, int], ...], ...]
 
     def plan_for(self, shapes) -> Plan:
@@ -54,6 +54,8 @@ class SliceJob:
         found = _PLANS.get(key)
         if found is None:
             found = build_plan(self.equation, shapes, None, self.path, self.semiring)
+            if len(_PLANS) >= 1024:
+                _PLANS.clear()
             _PLANS[key] = found
         return found
 
@@ -79,9 +81,10 @@ class SliceJob:
 def semiring_add(ring, xp):
     """The semiring's add as a binary function on arrays of the same shape.
 
-    >>> semiring_add(get_semiring("real"), np)(np.ones(2), np.ones(2))
+    >>> semiring_add("real", np)(np.ones(2), np.ones(2))
     array([2., 2.])
     """
+    ring = get_semiring(ring)
     add = getattr(ring, "add", None)
     if callable(add):
         return add
@@ -98,6 +101,13 @@ def semiring_add(ring, xp):
         kernel = ring.compile_single(tuple(range(n + 1)), tuple(range(1, n + 1)))
         return kernel.fn(xp, xp.stack([a, b]))
     return stacked
+
+
+def _registered(ring):
+    try:
+        return get_semiring(ring.name) is ring
+    except ContractError:
+        return False
 
 
 def _canonical(bound):
@@ -191,7 +201,8 @@ class SlicedPlan:
         self.unsliced_largest_intermediate = self.full_plan.largest_intermediate
         axes = tuple(tuple((names[x], k) for k, x in enumerate(term) if x in segments)
                      for term in cbound.terms)
-        self.job = SliceJob(canon, self.full_plan.path, self._ring, axes)
+        ring = self._ring.name if _registered(self._ring) else self._ring
+        self.job = SliceJob(canon, self.full_plan.path, ring, axes)
         first = {name: (0, seg) for name, seg in self.segments.items()}
         self.plan = self.job.plan_for([tuple(first.get(names[x], (0, cbound.sizes[x]))[1]
                                              for x in term) for term in cbound.terms])

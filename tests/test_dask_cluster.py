@@ -18,7 +18,7 @@ import contract as ct  # noqa: E402
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None,
+                                       host="127.0.0.1", dashboard_address=":0",
                                        silence_logs=40)
     with distributed.Client(cluster) as c:
         yield c
