@@ -91,9 +91,15 @@ def _workloads(rng, batch):
         std = im.std(dim=[0, 2, 3], keepdim=True)
         return ((im - mean) / std * 2.0).pow(2).sum()
 
+    def chain(lib, a, b, c):
+        module = __import__(lib)
+        return module.einsum("ab,bc,cd->ad", a, b, c).sum()
+
+    mats = [rng.standard_normal((256, 256)).astype(np.float32) for _ in range(3)]
     cases = []
     for name, fn, arrays in [("mlp x@W1 relu @W2 sum", mlp, (x, w1, w2)),
-                             ("batch stats normalise", stats, (images,))]:
+                             ("batch stats normalise", stats, (images,)),
+                             ("einsum chain ab,bc,cd->ad 256", chain, tuple(mats))]:
         engines = {"contract": _fb("contract", fn, arrays)}
         if installed("torch"):
             engines["torch"] = _fb("torch", fn, arrays)
