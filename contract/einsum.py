@@ -45,16 +45,19 @@ def _as_equation(args):
 
 
 def _key_part(value):
+    """A hashable stand-in for an option value (dicts and paths by content)."""
     try:
         hash(value)
         return value
     except TypeError:
-        if isinstance(value, dict):
-            return tuple(sorted(value.items()))
-        try:
-            return tuple(tuple(step) for step in value)
-        except TypeError:
-            return id(value)
+        pass
+    try:
+        part = (tuple(sorted(value.items())) if isinstance(value, dict)
+                else tuple(tuple(step) for step in value))
+        hash(part)
+        return part
+    except TypeError:
+        return ("unhashable", id(value))
 
 
 def _special(operands):
@@ -87,7 +90,7 @@ def cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes
     dtypes = tuple(np.dtype(a.dtype) for a in arrays)
     if key is None:
         key = (equation, _key_part(optimize), _key_part(semiring), _key_part(dtype),
-               memory_limit, _key_part(sizes)) + shapes + dtypes
+               _key_part(memory_limit), _key_part(sizes)) + shapes + dtypes
     found = _CACHE.get(key)
     if found is None:
         eq = parse(equation) if isinstance(equation, str) else equation
@@ -156,7 +159,7 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes):
     key = None
     if isinstance(equation, str) and not sizes and all(type(a) is _NDARRAY for a in arrays):
         key = (equation, _key_part(optimize), _key_part(semiring), _key_part(dtype),
-               memory_limit, None) + tuple(
+               _key_part(memory_limit), None) + tuple(
             a.shape for a in arrays) + tuple(a.dtype for a in arrays)
     found = cached_plan(equation, shaped, optimize, semiring, dtype, memory_limit, sizes, key)
     options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
@@ -193,7 +196,8 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
             dtypes.append(np.dtype(arr.dtype))
     if any(d is None for d in dtypes):
         dtypes = None
-    key = (eq, _key_part(optimize), _key_part(semiring), _key_part(dtype), memory_limit,
+    key = (eq, _key_part(optimize), _key_part(semiring), _key_part(dtype),
+           _key_part(memory_limit),
            _key_part(sizes), tuple(shapes), tuple(dtypes) if dtypes else None)
     found = _CACHE.get(key)
     if found is None:
