@@ -30,12 +30,16 @@ from contextlib import contextmanager
 
 from contract.errors import ContractError
 
-_STATE = threading.local()
+class _State(threading.local):
+    enabled = True
+
+
+_STATE = _State()
 
 
 def is_grad_enabled() -> bool:
     """True unless inside :func:`no_grad`."""
-    return getattr(_STATE, "enabled", True)
+    return _STATE.enabled
 
 
 def set_grad_enabled(mode: bool):
@@ -113,6 +117,15 @@ class Node:
 def _is_tensor(x):
     from contract.tensor import Tensor
     return isinstance(x, Tensor)
+
+
+_TENSOR = []
+
+
+def _tensor_class():
+    from contract.tensor import Tensor
+    _TENSOR.append(Tensor)
+    return Tensor
 
 
 def record(name, data, parents, vjp):

@@ -19,9 +19,10 @@ from functools import lru_cache
 import numpy as np
 
 from contract.autograd import record
+from contract.autograd_einsum import run_equation
 from contract.errors import ContractError, ShapeError
 from contract.kernels import LETTERS
-from contract.tensor import Tensor
+from contract.tensor import Tensor, _xp_of
 
 _FLOAT32, _INT64, _COMPLEX64 = np.dtype("float32"), np.dtype("int64"), np.dtype("complex64")
 
@@ -124,7 +125,6 @@ def _reduced(xp, g, shape):
 # -- arithmetic -------------------------------------------------------------------
 def mul(input, other):
     """``input * other``: the broadcast einsum ``ab,b->ab``."""
-    from contract.autograd_einsum import run_equation
     a, b = _pair(input, other)
     text, _ = broadcast_equation(a._data.shape, b._data.shape)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
@@ -199,7 +199,6 @@ def _pow_grad(g, x, e):
 
 
 def _xp(array):
-    from contract.tensor import _xp_of
     return _xp_of(array)
 
 

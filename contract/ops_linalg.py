@@ -11,22 +11,23 @@ tensor(6.)
 """
 from functools import lru_cache
 
+from contract.autograd import is_grad_enabled
+from contract.autograd_einsum import run_equation
+from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
 from contract.kernels import LETTERS
+from contract.ops_elementwise import _pair
 from contract.tensor import Tensor, _dim
 
 
 def _run(name, text, *tensors):
-    from contract.autograd import is_grad_enabled
-    from contract.einsum import einsum
-    if is_grad_enabled() and any(t.requires_grad for t in tensors):
-        from contract.autograd_einsum import run_equation
-        return run_equation(name, text, *tensors)
-    return Tensor._wrap(einsum(text, *(t._data for t in tensors)))
+    for t in tensors:
+        if t.requires_grad and is_grad_enabled():
+            return run_equation(name, text, *tensors)
+    return Tensor._wrap(einsum(text, *[t._data for t in tensors]))
 
 
 def _tensors(*values):
-    from contract.ops_elementwise import _pair
     if len(values) == 2:
         return _pair(*values)
     return values

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from contract.autograd import is_grad_enabled, record
+from contract.autograd_einsum import run_equation
 from contract.einsum import einsum as _einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
@@ -74,7 +75,6 @@ def _einsum_reduce(name, input, dims, keepdim, operands=None, dtype=None):
     if not (is_grad_enabled() and any(t.requires_grad for t in operands)):
         out = Tensor._wrap(_einsum(text, *(t._data for t in operands)))
     else:
-        from contract.autograd_einsum import run_equation
         out = run_equation(name, text, *operands)
     if keepdim:
         out = out.reshape(_kept_shape(input._data.shape, dims))
