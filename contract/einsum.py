@@ -72,6 +72,9 @@ def _to_arrays(operands):
     """Convert scalars and nested lists to NumPy; keep other array types."""
     arrays = []
     for i, op in enumerate(operands):
+        if isinstance(op, _NDARRAY) and type(op) is not _NDARRAY:
+            arrays.append(np.asarray(op))   # np.matrix, masked arrays: read as np.einsum does
+            continue
         if hasattr(op, "shape") and hasattr(op, "dtype"):
             arrays.append(op)
             continue
