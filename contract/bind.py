@@ -11,6 +11,7 @@ what the planner and the executor work on.
 >>> b.terms, b.output, b.sizes
 (((0,), (0, 1)), (1,), (3, 4))
 """
+import operator
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
@@ -117,9 +118,14 @@ def _check_given(sizes: _Sizes, labels):
         if label not in labels:
             raise ContractError(f"a size was given for label {label!r}, which is not in the "
                                 f"equation (labels: {', '.join(sorted(labels))})")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        try:
+            value = operator.index(size)    # ints and NumPy integers (n = np.int64(2))
+        except TypeError:
+            value = -1
+        if isinstance(size, bool) or value < 0:
             raise ContractError(f"the size of label {label!r} must be a non-negative int, "
                                 f"got {size!r}")
+        sizes.given[label] = value
 
 
 def _resolve_groups(sizes: _Sizes, groups):
