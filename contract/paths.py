@@ -3,6 +3,7 @@
 >>> find_path([(0, 1), (1, 2), (2, 3)], (0, 3), (2, 3, 4, 5), "auto", None).path
 ((0, 1), (0, 1))
 """
+import numbers
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -67,7 +68,8 @@ def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
     if isinstance(optimize, tuple):
         _check_explicit(optimize, len(terms))
         optimize = [tuple(s) for s in optimize]
-    if memory_limit is not None and (not isinstance(memory_limit, int) or memory_limit < 1):
+    if memory_limit is not None and (not isinstance(memory_limit, numbers.Integral)
+                                     or isinstance(memory_limit, bool) or memory_limit < 1):
         raise ContractError(f"memory_limit must be a positive int (elements) or None, "
                             f"got {memory_limit!r}")
     try:
