@@ -58,16 +58,53 @@ def _sum_first(labels, other, keep):
     return axes, rest
 
 
-def compile_single(labels, out) -> Kernel:
-    """Sum the labels not in ``out``, then order axes as ``out``."""
+SMALL_AXIS = 8                 # summed axes up to this size are added as strided slices ...
+UNROLL_MIN_ELEMENTS = 1 << 14  # ... in operands at least this large (else Python overhead wins)
+
+
+def compile_single(labels, out, sizes=None) -> Kernel:
+    """Sum the labels not in ``out``, then order axes as ``out``.
+
+    With ``sizes``, summed axes of at most ``SMALL_AXIS`` elements are added
+    as strided slices (``a[..., 0, ...] + a[..., 1, ...]``): NumPy's ``sum``
+    over short, interleaved axes (a 2x2 sum-pool's ``p`` and ``q``) runs a
+    tiny inner loop per output element and is many times slower.
+    """
     axes, rest = _sum_first(labels, (), set(out))
     perm = _perm(rest, out)
+    big_enough = sizes is not None and prod(sizes[x] for x in labels) >= UNROLL_MIN_ELEMENTS
+    small = tuple(k for k in axes if big_enough and sizes[labels[k]] <= SMALL_AXIS)
+    large = tuple(k for k in axes if k not in small)
+    unrolled = _unrolled_sum(small, [sizes[labels[k]] for k in small], large)
 
     def single(xp, a):
-        if axes:
-            a = a.sum(axis=axes)
+        if large:
+            a = a.sum(axis=large)
+        if unrolled is not None:
+            a = unrolled(a)
         return a if perm is None else a.transpose(perm)
     return Kernel("sum" if axes else ("transpose" if perm else "view"), single, tuple(out))
+
+
+def _unrolled_sum(axes, extents, large):
+    """Sum ``axes`` (short ones) by adding slices, innermost axis first."""
+    if not axes:
+        return None
+    # positions after the large axes were summed away, last axis first (contiguous reads)
+    shifted = sorted(((k - sum(1 for x in large if x < k), n) for k, n in zip(axes, extents)),
+                     reverse=True)
+
+    def unrolled(a):
+        for pos, n in shifted:    # descending positions: earlier ones do not move
+            index = [slice(None)] * a.ndim
+            index[pos] = 0
+            total = a[tuple(index)]
+            for i in range(1, n):
+                index[pos] = i
+                total = total + a[tuple(index)]
+            a = total
+        return a
+    return unrolled
 
 
 def _pre(axes):

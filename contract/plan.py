@@ -72,7 +72,8 @@ def compile_steps(bound: Bound, path, semiring):
         rest = [t for k, t in enumerate(work) if k not in positions]
         keep = set(bound.output).union(*map(set, rest))
         if len(terms) == 1:
-            kernel = semiring.compile_single(terms[0], tuple(x for x in terms[0] if x in keep))
+            kernel = semiring.compile_single(terms[0], tuple(x for x in terms[0] if x in keep),
+                                             sizes=bound.sizes)
         elif len(terms) == 2:
             final = len(rest) == 0 and semiring.name == "real"
             kernel = (semiring.compile_pair(terms[0], terms[1], keep, bound.sizes, bound.output)

@@ -29,7 +29,7 @@ class Semiring:
     """An (add, multiply) pair, given by its step compilers and identities."""
 
     name: str
-    compile_single: Callable     # (labels, out) -> Kernel
+    compile_single: Callable     # (labels, out, sizes=None) -> Kernel
     compile_pair: Callable       # (la, lb, keep, sizes) -> Kernel
     compile_nary: Callable       # (terms, out) -> Kernel
     zero: float                  # identity of add: fills empty reductions, embeddings

@@ -168,8 +168,11 @@ def _compile_reduce(ops, labels, out, track):
     return plain, rest
 
 
-def compile_single(ops, labels, out, track=False) -> Kernel:
-    """Reduce one operand's labels not in ``out`` and order its axes as ``out``."""
+def compile_single(ops, labels, out, sizes=None, track=False) -> Kernel:
+    """Reduce one operand's labels not in ``out`` and order its axes as ``out``.
+
+    ``sizes`` (label sizes) is accepted for the Semiring protocol; unused here.
+    """
     reduce, rest = _compile_reduce(ops, tuple(labels), tuple(out), track)
     perm = _perm(rest, tuple(out))
 
