@@ -169,3 +169,39 @@ def test_nan_and_inf_propagate_like_numpy(equation, shapes, special):
     np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
     finite = np.isfinite(expected)
     np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-12)
+
+
+# -- operand and option types ----------------------------------------------------------------
+@pytest.mark.parametrize("equation, shapes", [
+    ("ij->i", [(2, 3)]), ("ij,j->i", [(2, 3), (3,)]), ("ij,jk,kl->", [(2, 3), (3, 4), (4, 2)]),
+    ("ij,kl->ijkl", [(2, 3), (2, 2)]), ("ii->i", [(3, 3)]), ("ij,jk->ik", [(2, 3), (3, 4)]),
+])
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")    # np.matrix
+def test_ndarray_subclasses_are_read_as_plain_arrays(equation, shapes):
+    rng = np.random.default_rng(7)
+    arrays = [rng.random(s) for s in shapes]
+    expected = np.einsum(equation, *arrays)
+    matrices = [np.asmatrix(a) if a.ndim == 2 else a for a in arrays]
+    got = ct.einsum(equation, *matrices)
+    assert type(got) is not np.matrix
+    assert_matches(got, np.asarray(expected))
+    masked = [np.ma.masked_array(a, mask=np.eye(*a.shape, dtype=bool)) if a.ndim == 2 else a
+              for a in arrays]
+    assert_matches(ct.einsum(equation, *masked), np.asarray(np.einsum(equation, *masked)))
+
+
+def test_numpy_integers_as_sizes_and_memory_limit():
+    x = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_array_equal(ct.einsum("b (h p) -> b h", x, p=np.int64(3)),
+                                  x.reshape(2, 2, 3).sum(-1))
+    a = np.ones((3, 4))
+    np.testing.assert_array_equal(ct.einsum("ij,jk->ik", a, a.T, memory_limit=np.int32(100)),
+                                  a @ a.T)
+
+
+def test_numpy_scalars_and_big_endian_operands():
+    np.testing.assert_array_equal(ct.einsum(",i->i", np.float32(2), np.ones(3, np.float32)),
+                                  [2.0, 2.0, 2.0])
+    big = np.arange(6.0).reshape(2, 3).astype(">f8")
+    np.testing.assert_array_equal(ct.einsum("ij,kj->ik", big, big), big @ big.T)
+    assert ct.einsum("ij->", np.arange(6, dtype=">i4").reshape(2, 3)) == 15
