@@ -1,7 +1,7 @@
 """The CuPy backend's wiring, checked on CPU with a NumPy stand-in posing as ``cupy``.
 
-No GPU is needed: a fake ``cupy`` module (NumPy underneath, its own ndarray
-subclass) is put in ``sys.modules`` for the duration of each test, so the
+No GPU is needed: a fake ``cupy`` module (NumPy underneath, its own array type
+that is not an ndarray) is put in ``sys.modules`` for the duration of each test, so the
 lazy loader, ``backends/cupy_backend.py``, the kernels, the dtype policy and
 diagonal embedding all run through the CuPy code path.  What only a GPU can
 show (cuBLAS, cuTENSOR, device memory, speed) is in ``tests/test_cupy.py``.
@@ -17,17 +17,54 @@ import contract as ct
 import contract.backends as backends
 
 
-class FakeCupyArray(np.ndarray):
-    """What a cupy.ndarray looks like to the backend registry."""
-
-
-FakeCupyArray.__module__ = "cupy"
+def _unwrap(x):
+    if isinstance(x, FakeCupyArray):
+        return x._a
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
 
 
 def _wrap(value):
-    if isinstance(value, np.ndarray) and not isinstance(value, FakeCupyArray):
-        return value.view(FakeCupyArray)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return FakeCupyArray(np.asarray(value))
+    if isinstance(value, tuple):
+        return tuple(_wrap(v) for v in value)
     return value
+
+
+def _through(fn):
+    return lambda *args, **kwargs: _wrap(fn(*_unwrap(args),
+                                            **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+
+class FakeCupyArray:
+    """A device-array stand-in: not an ndarray, every operation goes through NumPy."""
+
+    __array_ufunc__ = None          # NumPy scalars defer to our reflected operators
+
+    def __init__(self, array):
+        self._a = array
+
+    def __getattr__(self, name):
+        attr = getattr(self._a, name)
+        return _through(attr) if callable(attr) else attr
+
+    def __getitem__(self, index):
+        return _wrap(self._a[_unwrap(index)])
+
+    def __setitem__(self, index, value):
+        self._a[_unwrap(index)] = _unwrap(value)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._a, dtype=dtype)
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow", "radd", "rsub", "rmul", "rtruediv",
+              "rpow", "neg", "lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(FakeCupyArray, f"__{_name}__", (lambda n: lambda self, *o: _through(
+        getattr(np.ndarray, f"__{n}__"))(self, *o))(_name))
+FakeCupyArray.__module__ = "cupy"
 
 
 def _fake_cupy():
@@ -36,14 +73,11 @@ def _fake_cupy():
 
     def passthrough(name):
         target = getattr(np, name)
-        if not callable(target) or isinstance(target, type):
-            return target
-        return lambda *args, **kwargs: _wrap(target(*args, **kwargs))
+        return _through(target) if callable(target) and not isinstance(target, type) else target
     module.__getattr__ = passthrough
-    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
+    module.asnumpy = lambda x: np.asarray(_unwrap(x))
     module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
-        as_strided=lambda x, shape, strides: np.lib.stride_tricks.as_strided(
-            x, shape=shape, strides=strides, subok=True)))
+        as_strided=_through(np.lib.stride_tricks.as_strided)))
     return module
 
 
@@ -57,7 +91,7 @@ def fake_cupy(monkeypatch):
 
 
 def _on_fake(arrays):
-    return [np.asarray(a).view(FakeCupyArray) for a in arrays]
+    return [FakeCupyArray(np.asarray(a)) for a in arrays]
 
 
 EQUATIONS = [
@@ -89,13 +123,13 @@ def test_dtype_policy_matches_numpy(fake_cupy, dtype):
         operands = [x, x] if "," in equation else [x]
         got = ct.einsum(equation, *_on_fake(operands))
         expected = ct.einsum(equation, *operands)
-        assert got.dtype == expected.dtype
+        assert isinstance(got, FakeCupyArray) and got.dtype == expected.dtype
         np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
 
 
 def test_mixing_numpy_and_cupy_is_an_error(fake_cupy):
     with pytest.raises(ct.ContractError, match="different devices"):
-        ct.einsum("i,i->", np.ones(3), np.ones(3).view(FakeCupyArray))
+        ct.einsum("i,i->", np.ones(3), FakeCupyArray(np.ones(3)))
 
 
 def test_sliced_on_the_cupy_path(fake_cupy):
