@@ -59,19 +59,26 @@ def _check_explicit(path, n):
                             f"must contract all {n} operands into one")
 
 
+def check_request(optimize, n, memory_limit):
+    """Raise ContractError for an explicit path that does not fit ``n`` operands or a bad
+    ``memory_limit`` (also where no search runs: one operand, zero-size labels)."""
+    if isinstance(optimize, tuple):
+        _check_explicit(optimize, n)
+    if memory_limit is not None and (not isinstance(memory_limit, numbers.Integral)
+                                     or isinstance(memory_limit, bool) or memory_limit < 1):
+        raise ContractError(f"memory_limit must be a positive int (elements) or None, "
+                            f"got {memory_limit!r}")
+
+
 def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
     """The contraction path for integer-labelled ``terms`` -> ``out``."""
     symbol = opt_einsum.get_symbol
     text = ",".join("".join(symbol(x) for x in t) for t in terms) + "->" + "".join(
         symbol(x) for x in out)
     shapes = [tuple(sizes[x] for x in t) for t in terms]
+    check_request(optimize, len(terms), memory_limit)
     if isinstance(optimize, tuple):
-        _check_explicit(optimize, len(terms))
         optimize = [tuple(s) for s in optimize]
-    if memory_limit is not None and (not isinstance(memory_limit, numbers.Integral)
-                                     or isinstance(memory_limit, bool) or memory_limit < 1):
-        raise ContractError(f"memory_limit must be a positive int (elements) or None, "
-                            f"got {memory_limit!r}")
     try:
         path, info = opt_einsum.contract_path(text, *shapes, shapes=True, optimize=optimize,
                                               memory_limit=memory_limit)

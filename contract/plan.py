@@ -238,13 +238,14 @@ def _final_recipe(bound: Bound, last, semiring=None):
 def build_plan(equation, shapes, dtypes=None, optimize="auto", semiring="real",
                dtype=None, memory_limit=None, sizes=None) -> Plan:
     """Bind, search a path and compile (no cache; see :func:`contract.plan`)."""
-    from contract.paths import check_optimize
+    from contract.paths import check_optimize, check_request
     ring = get_semiring(semiring)
     optimize = check_optimize(optimize)
     bound = bind(equation, shapes, sizes or {})
     if 0 in bound.sizes or len(bound.terms) == 1:
         n = len(bound.terms)
         path = ((0,),) if n == 1 else tuple((0, 1) for _ in range(n - 1))
+        check_request(optimize, n, memory_limit)
         if isinstance(optimize, tuple) and n > 1:
             path = optimize
         flops = 0 if 0 in bound.sizes else _step_flops(bound.terms, bound.output, bound.sizes)
