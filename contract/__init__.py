@@ -26,7 +26,7 @@ globals().update(_TENSOR_FUNCTIONS)
 from contract import testing  # noqa: E402
 
 # --- section: semiring (issue 4) ---
-from contract.semiring_kernels import block_elements, block_limit, set_block_limit  # noqa: E402
+from contract.blocking import block_elements, block_limit, set_block_limit  # noqa: E402
 
 # --- section: nn (issue 5) ---
 from contract import nn  # noqa: E402  (ct.nn.Module, ct.nn.functional.conv2d, ...)
