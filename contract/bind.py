@@ -128,36 +128,43 @@ def _check_given(sizes: _Sizes, labels):
         sizes.given[label] = value
 
 
-def _resolve_groups(sizes: _Sizes, groups):
-    """Infer sizes of labels inside groups; groups = [(operand, labels, dim)]."""
+def _resolve_groups(sizes: _Sizes, groups, tentative):
+    """Infer sizes of labels inside groups; groups = [(operand, labels, dim)].
+
+    ``tentative`` labels have size 1 from a plain axis, which broadcasts: a group
+    may still fix them; only when nothing else progresses are they taken as 1.
+    """
     pending = list(groups)
     while pending:
         progress, rest = False, []
         for operand, labels, dim in pending:
-            unknown = [lab for lab in labels if lab not in sizes.size]
-            known = 1
-            for lab in labels:
-                known *= sizes.size.get(lab, 1)
+            unknown = [lab for lab in labels if lab not in sizes.size or lab in tentative]
             if len(unknown) > 1:
                 rest.append((operand, labels, dim))
                 continue
             progress = True
+            known = 1
+            for lab in labels:
+                known *= sizes.size[lab] if lab not in unknown else 1
             if unknown:
                 if known == 0 or dim % known:
                     raise ShapeError(f"axis of size {dim} in operand {operand} cannot be split "
                                      f"as ({' '.join(labels)}): {dim} is not a multiple of {known}")
                 sizes.size[unknown[0]] = dim // known
                 sizes.seen[unknown[0]] = (operand, dim // known)
+                tentative.discard(unknown[0])
             elif known != dim:
                 raise ShapeError(f"group ({' '.join(labels)}) in operand {operand} has size "
                                  f"{known} but the axis has size {dim}")
-        if not progress:
+        pending = rest
+        if not progress and tentative:
+            tentative.clear()         # nothing fixes them: the broadcast sizes of 1 stand
+        elif not progress:
             operand, labels, dim = rest[0]
             missing = [lab for lab in labels if lab not in sizes.size]
             raise ShapeError(f"cannot infer the sizes of {', '.join(missing)} in group "
                              f"({' '.join(labels)}) of operand {operand} (size {dim}); "
                              f"give all but one as keywords, e.g. {missing[0]}=2")
-        pending = rest
 
 
 def _label_sizes(expanded, shapes, given):
@@ -172,13 +179,14 @@ def _label_sizes(expanded, shapes, given):
     all_labels = {lab for axes in expanded for axis in axes for lab in axis}
     _check_given(sizes, all_labels)
     for label, size in sizes.given.items():
-        if label in sizes.size and sizes.size[label] != size:
+        if sizes.size.get(label, 1) not in (1, size):
             operand, _ = sizes.seen[label]
             raise ShapeError(f"label {label!r} was given size {size} but has size "
                              f"{sizes.size[label]} in operand {operand}")
-        sizes.size.setdefault(label, size)
-        sizes.seen.setdefault(label, ("keywords", size))
-    _resolve_groups(sizes, groups)
+        sizes.size[label] = size          # a plain axis of size 1 broadcasts to it
+        sizes.seen[label] = ("keywords", size)
+    tentative = {lab for lab, n in sizes.size.items() if n == 1 and lab not in sizes.given}
+    _resolve_groups(sizes, groups, tentative)
     return sizes.size
 
 
