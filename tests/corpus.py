@@ -270,6 +270,10 @@ GROUPS = [
     _c("(i j) -> (j i)", (6,), i=2, oracle=lambda x: x.reshape(2, 3).T.reshape(6)),
     _c("b (h p), b (h p) -> b", (2, 6), (2, 6), p=3, oracle=lambda x, y: (x * y).sum(1)),
     _c("b c (h p) (w q) -> b c h w", (1, 2, 0, 4), p=2, q=2, oracle=lambda x: np.zeros((1, 2, 0, 2))),
+    # a size-1 axis broadcasts against a label that a group (or a keyword) sizes
+    _c("(h p), h -> h p", (6,), (1,), p=2, oracle=lambda x, y: x.reshape(3, 2) * y[0]),
+    _c("(h p), h -> h p", (6,), (1,), h=3, oracle=lambda x, y: x.reshape(3, 2) * y[0]),
+    _c("(h p), h p -> h", (6,), (1, 2), p=2, oracle=lambda x, y: (x.reshape(3, 2) * y).sum(1)),
 ]
 
 NETWORKS = [
