@@ -5,7 +5,7 @@ finds its Plan in a dict and runs it: no parsing, no path search, no string
 building.
 
 >>> import numpy as np, contract as ct
->>> ct.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4))).sum()
+>>> float(ct.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4))).sum())
 24.0
 """
 import numpy as np

@@ -8,9 +8,9 @@ Plan  ij,jk->ik   semiring real   optimize 'auto'
   0     (0, 1)    ij,jk->ik  gemm       48  (2, 4)
   total 48 flops, largest intermediate 8 elements
 >>> print(format_tree(ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5))))
-step 1  kl,ik->il  gemm  80 flops  -> (2, 5)
+step 1  kl,ki->il  gemm  80 flops  -> (2, 5)
 ├── #2 kl (4, 5)
-└── step 0  ij,jk->ik  gemm  48 flops  -> (2, 4)
+└── step 0  ij,jk->ki  gemm  48 flops  -> (4, 2)
     ├── #0 ij (2, 3)
     └── #1 jk (3, 4)
 """
@@ -64,7 +64,7 @@ def contraction_tree(plan) -> TreeNode:
     >>> root = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5), optimize=[(1, 2), (0, 1)])
     >>> root = contraction_tree(root)
     >>> root.step, [c.label for c in root.children]
-    (1, ['#0 ij', 'jk,kl->jl'])
+    (1, ['#0 ij', 'jk,kl->lj'])
     """
     work = [TreeNode(f"#{i}", tuple(shape), operand=i) for i, shape in enumerate(plan.shapes)]
     for k, step in enumerate(plan.steps):

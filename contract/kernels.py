@@ -9,9 +9,9 @@ copies; a step without one is a broadcast multiply; batched dot products go
 to the backend einsum.  Every closure has the signature ``fn(xp, *arrays)``.
 
 >>> import numpy as np
->>> kernel = compile_pair((0, 1), (1, 2), keep={0, 2}, sizes=(2, 3, 4))
->>> kernel.name, kernel.out
-('gemm', (0, 2))
+>>> kernel = compile_pair((0, 1), (1, 2), keep={0, 2}, sizes=(2, 3, 4), want=(0, 2))
+>>> kernel.name, kernel.out, kernel.copies
+('gemm', (0, 2), 0)
 >>> kernel.fn(np, np.ones((2, 3)), np.ones((3, 4))).shape
 (2, 4)
 """
