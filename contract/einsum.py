@@ -22,6 +22,13 @@ _CACHE_LIMIT = 8192
 _OPERAND_HANDLERS = []   # (type, handler(plan, operands, options) -> result)
 
 
+def _remember(key, found):
+    """Store a plan; the cache is bounded (cleared whole when full: plans are cheap to rebuild)."""
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[key] = found
+
+
 def register_operand_type(kind, handler):
     """Route operands of ``kind`` (e.g. ct.Tensor) to ``handler(plan, operands, options)``."""
     _OPERAND_HANDLERS.append((kind, handler))
@@ -98,9 +105,7 @@ def cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes
     if found is None:
         eq = parse(equation) if isinstance(equation, str) else equation
         found = build_plan(eq, shapes, dtypes, optimize, semiring, dtype, memory_limit, sizes)
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[key] = found
+        _remember(key, found)
     return found
 
 
@@ -205,7 +210,7 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
     found = _CACHE.get(key)
     if found is None:
         found = build_plan(eq, shapes, dtypes, optimize, semiring, dtype, memory_limit, sizes)
-        _CACHE[key] = found
+        _remember(key, found)
     return found
 
 
