@@ -135,6 +135,17 @@ def _compile_reduce(ops, labels, out, track):
     return plain, rest
 
 
+def _pre_reduce(reduce, xp, a, track, backpointers):
+    """Apply an optional reduction; with ``track``, keep its back-pointer."""
+    if reduce is None:
+        return a
+    a = reduce(xp, a)
+    if track:
+        a, bp = a
+        backpointers.append(bp)
+    return a
+
+
 def compile_single(ops, labels, out, sizes=None, track=False) -> Kernel:
     """Reduce one operand's labels not in ``out`` and order its axes as ``out``.
 
@@ -145,11 +156,7 @@ def compile_single(ops, labels, out, sizes=None, track=False) -> Kernel:
 
     def single(xp, a):
         bps = []
-        if reduce is not None:
-            a = reduce(xp, a)
-            if track:
-                a, bp = a
-                bps.append(bp)
+        a = _pre_reduce(reduce, xp, a, track, bps)
         if perm is not None:
             a = a.transpose(perm)
         return (a, bps) if track else a
@@ -271,16 +278,8 @@ def compile_pair(ops, la, lb, keep, sizes, track=False) -> Kernel:
 
     def pair(xp, a, b):
         bps = []
-        if pre_a is not None:
-            a = pre_a(xp, a)
-            if track:
-                a, bp = a
-                bps.append(bp)
-        if pre_b is not None:
-            b = pre_b(xp, b)
-            if track:
-                b, bp = b
-                bps.append(bp)
+        a = _pre_reduce(pre_a, xp, a, track, bps)
+        b = _pre_reduce(pre_b, xp, b, track, bps)
         result = main(xp, a, b)
         if track and name == "blocked":
             result, more = result
