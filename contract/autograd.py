@@ -135,7 +135,7 @@ def record(name, data, parents, vjp):
     out.grad = None
     if is_grad_enabled():
         for p in parents:
-            if type(p) is Tensor and p.requires_grad:
+            if isinstance(p, Tensor) and p.requires_grad:
                 out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
                 out.requires_grad = True
                 return out

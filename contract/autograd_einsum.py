@@ -33,7 +33,7 @@ from contract.tensor import Tensor
 
 def einsum_tensors(plan, operands, name="Einsum"):
     """Run ``plan`` on Tensor (or array/scalar) operands; record the VJP."""
-    arrays = [op._data if type(op) is Tensor else op for op in operands]
+    arrays = [op._data if isinstance(op, Tensor) else op for op in operands]
     backend = backend_for([a for a in arrays if hasattr(a, "shape")] or [np.zeros(())])
     arrays = [a if hasattr(a, "shape") else backend.asarray(np.asarray(a)) for a in arrays]
     plan.check_shapes(arrays)
@@ -44,7 +44,7 @@ def einsum_tensors(plan, operands, name="Einsum"):
 
 def _recorded(plan, operands, arrays, backend, dtypes, name):
     """Execute (traced when a gradient is needed) and wrap the result."""
-    needs = [type(op) is Tensor and op.requires_grad for op in operands]
+    needs = [isinstance(op, Tensor) and op.requires_grad for op in operands]
     if not (True in needs and is_grad_enabled()):
         return record(name, plan.execute(backend, arrays, dtypes), (), None)
     trace = {}

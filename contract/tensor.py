@@ -88,7 +88,7 @@ class Tensor:
     def _wrap(cls, array):
         if type(array) is not _ndarray and isinstance(array, _numpy.generic):
             array = _numpy.asarray(array)       # NumPy scalars from full reductions -> 0-d
-        t = cls.__new__(cls)
+        t = object.__new__(cls)      # not cls.__new__: subclasses (Parameter) define their own
         t._data, t.grad, t.grad_fn, t.requires_grad = array, None, None, False
         return t
 

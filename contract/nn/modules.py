@@ -15,44 +15,41 @@ torch.Size([8, 64])
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 import math
-import weakref
 from collections import OrderedDict
 
 from contract.errors import ContractError
 from contract.nn import functional as F
 from contract.nn._graph import is_tensor
+from contract.tensor import Tensor
 
-_PARAMETERS = {}     # id(tensor) -> weakref: the Tensors made by Parameter(...)
-
-
-class _ParameterType(type):
-    def __instancecheck__(cls, obj):
-        ref = _PARAMETERS.get(id(obj))
-        return ref is not None and ref() is obj
-
-
-class Parameter(metaclass=_ParameterType):
+class Parameter(Tensor):
     """A leaf Tensor that a Module registers as trainable (``requires_grad=True``).
 
-    ``Parameter(data)`` returns a ``ct.Tensor`` sharing ``data``'s memory, for
-    which ``isinstance(p, ct.nn.Parameter)`` is True.
+    ``Parameter(data)`` shares ``data``'s memory; results of operations on it
+    are plain Tensors, as in torch.
 
     >>> import contract as ct
     >>> p = ct.nn.Parameter(ct.zeros(2))
     >>> p.requires_grad, isinstance(p, ct.nn.Parameter), isinstance(p, ct.Tensor)
     (True, True, True)
+    >>> isinstance(p * 2, ct.nn.Parameter)
+    False
     """
+
+    __slots__ = ()
 
     def __new__(cls, data=None, requires_grad=True):
         from contract.creation import as_tensor, tensor
-        from contract.tensor import wrap
         if data is None:
             data = tensor([])
         source = data if is_tensor(data) else as_tensor(data)
-        param = wrap(source._data, requires_grad=requires_grad)
-        key = id(param)
-        _PARAMETERS[key] = weakref.ref(param, lambda _, k=key: _PARAMETERS.pop(k, None))
+        param = cls._wrap(source._data)
+        if requires_grad:
+            param.requires_grad_(True)
         return param
+
+    def __init__(self, data=None, requires_grad=True):
+        """Everything is set up by ``__new__`` (Tensor's own ``__init__`` must not run)."""
 
 
 def _uniform(shape, bound):
