@@ -174,6 +174,8 @@ class Plan:
                 a, b = ops[i], ops[j]
                 del ops[j], ops[i]
                 ops.append(fn(xp, a, b))
+            elif len(ops) == 1:              # single-operand plans (every reduction)
+                ops[0] = fn(xp, ops[0])
             else:
                 args = [ops[p] for p in positions]
                 ops = [o for k, o in enumerate(ops) if k not in positions] + [fn(xp, *args)]
