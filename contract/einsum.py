@@ -163,20 +163,14 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes):
         equation, operands = _as_equation(args)
     handler = _special(operands)
     arrays = operands if handler else _to_arrays(operands)
-    shaped = [_shape_stub(a) for a in arrays]
     key = None
     if isinstance(equation, str) and not sizes and all(type(a) is _NDARRAY for a in arrays):
         key = (equation, _key_part(optimize), _key_part(semiring), _key_part(dtype),
                _key_part(memory_limit), None) + tuple(
             a.shape for a in arrays) + tuple(a.dtype for a in arrays)
-    found = cached_plan(equation, shaped, optimize, semiring, dtype, memory_limit, sizes, key)
+    found = cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes, key)
     options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
     return run_plan(found, arrays if handler is None else operands, options)
-
-
-def _shape_stub(op):
-    """Something with .shape and .dtype for planning (Tensors and arrays alike)."""
-    return op
 
 
 def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=None,
