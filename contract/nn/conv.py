@@ -3,18 +3,28 @@
 ``conv2d`` is ``o c i j, c i j b h w -> b o h w``: the weight against the
 strided window view (groups: ``(g o) c i j, (g c) i j b h w -> b (g o) h w``),
 laid out kernel-first so that the GEMM's im2col copy is cheap, planned by the same
-planner as every einsum.  For Tensors the weight gradient is that einsum's VJP
-(another einsum) and the input gradient is the VJP into the window view, then
+planner as every einsum.  When a whole batch's window copy would leave the caches
+(over ``_CHUNK_BYTES``), the same planned einsum runs on batch chunks (one image:
+``o c i j, c i j h w -> o h w``), writing into one preallocated output.
+
+On Tensors the conv is one graph node.  Its weight gradient is the output
+gradient against the windows (``b o h w, c i j b h w -> o c i j``), summed over
+the same chunks; its input gradient is, for stride 1, a transposed convolution
+(the padded output gradient against the flipped weight, tiled the same way), and
+otherwise each chunk's window gradient added back onto the input by
 :func:`contract.windows.accumulate_windows` (overlapping windows add up).
 
 >>> import numpy as np
 >>> conv1d(np.arange(5.).reshape(1, 1, 5), np.ones((1, 1, 2)))
 array([[[1., 3., 5., 7.]]])
 """
+from math import prod
+from typing import NamedTuple, Tuple
+
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
-from contract.nn._graph import kernel_first, windows
-from contract.windows import as_tuple, pad_pairs
+from contract.nn._graph import array_of, is_tensor, kernel_first, namespace
+from contract.windows import accumulate_windows, as_tuple, crop, pad, pad_pairs, window_view
 
 _SPATIAL = ("h", "w", "d")
 _KERNEL = ("i", "j", "k")
@@ -77,16 +87,157 @@ def _conv(x, weight, bias, n, stride, padding, dilation, groups, what):
     stride = as_tuple(stride, n, "stride")
     dilation = as_tuple(dilation, n, "dilation")
     pairs = _padding_pairs(padding, kernel, stride, dilation, what)
-    batched = len(x.shape) == n + 2
-    view = windows(x, kernel, stride, pairs, dilation, order=kernel_first(len(x.shape) + n, n))
-    sizes = {"g": groups} if groups > 1 else {}
-    out = einsum(conv_equation(n, groups, batched), weight, view, **sizes)
+    out = _conv_node(x, weight, _Geometry(kernel, stride, pairs, dilation, groups))
     if bias is not None:
         if tuple(bias.shape) != (weight.shape[0],):
             raise ShapeError(f"{what}: bias must have shape ({weight.shape[0]},), "
                              f"got {tuple(bias.shape)}")
         out = out + bias.reshape((weight.shape[0],) + (1,) * n)
     return out
+
+
+# -- batch-tiled execution ---------------------------------------------------------------
+# The im2col copy a GEMM makes of the window view is (kernel volume) times the input: for a
+# whole batch it leaves the caches (and, for fresh buffers, costs page faults), so the
+# planned einsum runs on batch chunks whose window copy stays about this many bytes.
+_CHUNK_BYTES = 4 << 20
+
+
+class _Geometry(NamedTuple):
+    kernel: Tuple[int, ...]
+    stride: Tuple[int, ...]
+    pairs: Tuple[Tuple[int, int], ...]
+    dilation: Tuple[int, ...]
+    groups: int
+
+
+def _chunk_size(view) -> int:
+    """Images per chunk: as many as keep one chunk's window copy near ``_CHUNK_BYTES``."""
+    per_image = prod(view.shape[1:]) * view.dtype.itemsize
+    return max(1, min(view.shape[0], _CHUNK_BYTES // max(per_image, 1)))
+
+
+def _tiled(xp, equations, view, other, sizes, out_shape, order, batched_other=False):
+    """Run the planned einsum ``other, view_chunk`` chunk by chunk over the view's batch.
+
+    ``equations`` is the (batched, one image) einsum text; ``order`` puts a
+    chunk's axes kernel-first; ``other`` is sliced with the chunk when
+    ``batched_other`` (the output gradient).  Results go into one preallocated
+    ``out_shape`` array, or are summed when ``out_shape`` is None.
+    """
+    batch, step = view.shape[0], _chunk_size(view)
+    if step >= batch:
+        return einsum(equations[0], other, view.transpose(order), **sizes)
+    out = None
+    for start in range(0, batch, step):
+        stop = start + step
+        if step == 1:
+            text, part = equations[1], view[start].transpose(_unbatched(order))
+            with_part = other[start] if batched_other else other
+        else:
+            text, part = equations[0], view[start:stop].transpose(order)
+            with_part = other[start:stop] if batched_other else other
+        value = einsum(text, with_part, part, **sizes)
+        if out_shape is None:
+            out = value if out is None else out + value
+            continue
+        if out is None:
+            out = xp.empty(out_shape, dtype=value.dtype)
+        out[start:stop] = value
+    return out
+
+
+def _unbatched(order):
+    """``order`` (kernel-first, batch axis 0 included) for one image of the view."""
+    return tuple(k - 1 for k in order if k != 0)
+
+
+def _equations(n, groups):
+    """Forward einsum text, batched and for one image."""
+    return conv_equation(n, groups, True), conv_equation(n, groups, False)
+
+
+def _forward(xp, padded, weight, geo):
+    """The convolution of an already padded, batched array: (b, o, out...)."""
+    n = len(geo.kernel)
+    view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    shape = (view.shape[0], weight.shape[0]) + tuple(view.shape[2:2 + n])
+    return _tiled(xp, _equations(n, geo.groups), view, weight, sizes, shape,
+                  kernel_first(view.ndim, n))
+
+
+def _weight_grad(xp, padded, grad, geo):
+    """d(loss)/d(weight): the output gradient against the windows, summed chunk by chunk."""
+    n = len(geo.kernel)
+    view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
+    spatial, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
+    chan, out = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
+    texts = (f"b {out} {spatial}, {chan} {kernel} b {spatial} -> {out} c {kernel}",
+             f"{out} {spatial}, {chan} {kernel} {spatial} -> {out} c {kernel}")
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    return _tiled(xp, texts, view, grad, sizes, None, kernel_first(view.ndim, n),
+                  batched_other=True)
+
+
+def _transposed_weight(xp, weight, groups):
+    """The weight of the transposed convolution: in/out channels swapped per group, flipped."""
+    out_ch, per_group = weight.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    grouped = weight.reshape((groups, out_ch // groups, per_group) + kernel).swapaxes(1, 2)
+    flip = (slice(None),) * 2 + (slice(None, None, -1),) * len(kernel)
+    return xp.ascontiguousarray(grouped.reshape((groups * per_group, out_ch // groups) + kernel)
+                                [flip])
+
+
+def _input_grad(xp, grad, weight, padded_shape, geo):
+    """d(loss)/d(padded input).  Stride 1: a transposed convolution (the padded output
+    gradient against the flipped weight), itself tiled; otherwise the gradient of each
+    chunk's windows, added back onto the input (overlaps accumulate)."""
+    n = len(geo.kernel)
+    spatial = tuple(padded_shape[-n:])
+    if all(s == 1 for s in geo.stride):
+        reach = tuple((d * (k - 1),) * 2 for k, d in zip(geo.kernel, geo.dilation))
+        flipped = _Geometry(geo.kernel, geo.stride, reach, geo.dilation, geo.groups)
+        return _forward(xp, pad(xp, grad, reach), _transposed_weight(xp, weight, geo.groups),
+                        flipped)
+    chan, out = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
+    names, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
+    text = f"{out} c {kernel}, b {out} {names} -> b {chan} {names} {kernel}"
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    total = xp.zeros(tuple(padded_shape), dtype=grad.dtype)
+    per_image = prod(padded_shape[1:]) * prod(geo.kernel) * grad.dtype.itemsize
+    step = max(1, min(grad.shape[0], _CHUNK_BYTES // max(per_image, 1)))
+    for start in range(0, grad.shape[0], step):
+        windows = einsum(text, weight, grad[start:start + step], **sizes)
+        total[start:start + step] = accumulate_windows(xp, windows, spatial, geo.kernel,
+                                                       geo.stride, geo.dilation)
+    return total
+
+
+def _conv_node(x, weight, geo):
+    """Forward on arrays; on Tensors one graph node whose VJP runs the tiled gradients."""
+    data, kernel_data = array_of(x), array_of(weight)
+    xp = namespace(data)
+    n = len(geo.kernel)
+    batched = data.ndim == n + 2
+    padded = pad(xp, data if batched else data[None], geo.pairs)
+    out = _forward(xp, padded, kernel_data, geo)
+    out = out if batched else out[0]
+    if not (is_tensor(x) or is_tensor(weight)):
+        return out
+
+    def vjp(grad):
+        grad = grad if batched else grad[None]
+        grad_w = grad_x = None
+        if getattr(weight, "requires_grad", False):
+            grad_w = _weight_grad(xp, padded, grad, geo)
+        if getattr(x, "requires_grad", False):
+            grad_x = crop(_input_grad(xp, grad, kernel_data, padded.shape, geo), geo.pairs)
+            grad_x = grad_x if batched else grad_x[0]
+        return grad_x, grad_w
+    from contract.autograd import record
+    return record("conv", out, (x, weight), vjp)
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

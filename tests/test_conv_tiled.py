@@ -1,0 +1,100 @@
+"""The batch-tiled conv path (chunks of one image, of several, the whole batch) against
+direct loops and central differences.  ``_CHUNK_BYTES`` is shrunk so small shapes tile."""
+import numpy as np
+import pytest
+
+import contract as ct
+import contract.nn.conv as conv
+import contract.nn.functional as F
+from contract.testing import gradcheck
+from test_conv import conv_loops
+
+# (x shape, w shape, stride, padding, dilation, groups)
+CASES = [
+    ((3, 3, 7, 8), (4, 3, 3, 2), 1, 0, 1, 1),          # stride 1: transposed-conv input grad
+    ((3, 4, 9, 9), (6, 2, 3, 3), 2, 1, 1, 2),          # strided, grouped
+    ((2, 3, 8, 8), (4, 3, 2, 2), 2, 0, 1, 1),          # the seed's family: disjoint windows
+    ((3, 2, 9, 7), (3, 2, 2, 3), 1, (2, 1), (2, 1), 1),  # stride 1, dilated, padded
+    ((2, 4, 6, 6), (4, 1, 3, 3), 1, 1, 1, 4),          # depthwise, stride 1
+    ((2, 2, 9, 6), (2, 2, 2, 2), (3, 2), (2, 1), (2, 1), 1),  # gaps between windows
+]
+
+# whole batch in one einsum, one image per chunk, two images per chunk (the last one short)
+CHUNKS = [1 << 30, 1, "two"]
+
+
+def _chunk_bytes(setting, x_shape, w_shape):
+    if setting != "two":
+        return setting
+    per_image = int(np.prod(x_shape[1:])) * int(np.prod(w_shape[2:])) * 8
+    return 2 * per_image + per_image // 2
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    def use(setting, x_shape, w_shape):
+        monkeypatch.setattr(conv, "_CHUNK_BYTES", _chunk_bytes(setting, x_shape, w_shape))
+    return use
+
+
+@pytest.mark.parametrize("setting", CHUNKS)
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES)
+def test_tiled_forward_matches_loops(chunked, setting, xs, ws, stride, padding, dilation,
+                                     groups):
+    chunked(setting, xs, ws)
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    got = F.conv2d(x, w, b, stride, padding, dilation, groups)
+    want = conv_loops(x, w, b, stride, padding, dilation, groups)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("setting", CHUNKS)
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES)
+def test_tiled_gradients(chunked, setting, xs, ws, stride, padding, dilation, groups):
+    chunked(setting, xs, ws)
+    rng = np.random.default_rng(3)
+    x = ct.tensor(rng.standard_normal(xs), requires_grad=True)
+    w = ct.tensor(rng.standard_normal(ws), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, None, stride, padding, dilation, groups),
+                     (x, w))
+
+
+@pytest.mark.parametrize("setting", CHUNKS)
+def test_tiled_unbatched_and_only_one_operand_needs_grad(chunked, setting):
+    chunked(setting, (1, 2, 6, 5), (3, 2, 3, 3))
+    rng = np.random.default_rng(5)
+    data, kernel = rng.standard_normal((2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
+    want = conv_loops(data[None], kernel, padding=1)[0]
+    np.testing.assert_allclose(F.conv2d(data, kernel, padding=1), want, atol=1e-10)
+    x = ct.tensor(data, requires_grad=True)
+    assert gradcheck(lambda x: F.conv2d(x, ct.tensor(kernel), padding=1), (x,))
+    w = ct.tensor(kernel, requires_grad=True)
+    assert gradcheck(lambda w: F.conv2d(ct.tensor(data), w, padding=1), (w,))
+    assert gradcheck(lambda w: F.conv2d(data, w, padding=1), (w,))
+
+
+def test_tiled_output_is_contiguous_float32(monkeypatch):
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(2)
+    x = rng.random((3, 2, 6, 6), dtype=np.float32)
+    w = rng.random((4, 2, 3, 3), dtype=np.float32)
+    out = F.conv2d(x, w)
+    assert out.flags.c_contiguous and out.dtype == np.float32
+    np.testing.assert_allclose(out, conv_loops(x, w), rtol=1e-5)
+    tx, tw = ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)
+    F.conv2d(tx, tw).sum().backward()
+    assert tx.grad.dtype == ct.float32 and tw.grad.dtype == ct.float32
+    assert tx.grad.shape == (3, 2, 6, 6) and tw.grad.shape == (4, 2, 3, 3)
+
+
+def test_transposed_weight_swaps_channels_per_group_and_flips():
+    weight = np.arange(2 * 4 * 3 * 2, dtype=float).reshape(4, 2, 3, 2)   # groups=2: 2 out each
+    swapped = conv._transposed_weight(np, weight, 2)
+    assert swapped.shape == (4, 2, 3, 2)
+    for g in range(2):
+        for o in range(2):
+            for c in range(2):
+                np.testing.assert_array_equal(swapped[g * 2 + c, o],
+                                              weight[g * 2 + o, c, ::-1, ::-1])
