@@ -98,3 +98,23 @@ def test_transposed_weight_swaps_channels_per_group_and_flips():
             for c in range(2):
                 np.testing.assert_array_equal(swapped[g * 2 + c, o],
                                               weight[g * 2 + o, c, ::-1, ::-1])
+
+
+@pytest.mark.parametrize("images", [1, 2, 3])
+def test_stride1_input_gradient_in_chunks_of_images(monkeypatch, images):
+    """The flat transposed-conv input gradient, ``images`` per chunk of a batch of 3."""
+    x_shape, w_shape = (3, 4, 6, 7), (6, 2, 2, 3)          # groups=2, dilation (2, 1)
+    per_image = w_shape[0] * 6 * 6 * 7 * 8
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", images * per_image + per_image // 2)
+    rng = np.random.default_rng(11)
+    x = ct.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = ct.tensor(rng.standard_normal(w_shape), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, padding=(1, 0), dilation=(2, 1), groups=2),
+                     (x, w))
+
+
+def test_conv1d_stride1_dilated_gradients():
+    rng = np.random.default_rng(12)
+    x = ct.tensor(rng.standard_normal((2, 3, 11)), requires_grad=True)
+    w = ct.tensor(rng.standard_normal((4, 3, 3)), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv1d(x, w, padding=2, dilation=3), (x, w))

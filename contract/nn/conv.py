@@ -197,10 +197,7 @@ def _input_grad(xp, grad, weight, padded_shape, geo):
     n = len(geo.kernel)
     spatial = tuple(padded_shape[-n:])
     if all(s == 1 for s in geo.stride):
-        reach = tuple((d * (k - 1),) * 2 for k, d in zip(geo.kernel, geo.dilation))
-        flipped = _Geometry(geo.kernel, geo.stride, reach, geo.dilation, geo.groups)
-        return _forward(xp, pad(xp, grad, reach), _transposed_weight(xp, weight, geo.groups),
-                        flipped)
+        return _flat_transposed(xp, grad, weight, tuple(padded_shape), geo)
     chan, out = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
     names, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
     text = f"{out} c {kernel}, b {out} {names} -> b {chan} {names} {kernel}"
@@ -212,6 +209,50 @@ def _input_grad(xp, grad, weight, padded_shape, geo):
         windows = einsum(text, weight, grad[start:start + step], **sizes)
         total[start:start + step] = accumulate_windows(xp, windows, spatial, geo.kernel,
                                                        geo.stride, geo.dilation)
+    return total
+
+
+def _flat_transposed(xp, grad, weight, padded_shape, geo):
+    """The stride-1 input gradient as a transposed convolution on flattened images.
+
+    Row-major, a stride-1 convolution is a 1-D one with taps at ``i*W + j``
+    (times the dilation).  The output gradient is laid into a zeroed buffer
+    of input-row width (the columns past the output's edge stay zero), with
+    a zero margin before and after; the windows of that flat buffer,
+    ``(o, i, j, p)`` with rows ``p`` contiguous, meet the flipped weight in
+    one einsum per chunk, ``c o i j, b o i j p -> b c p``, whose result is the
+    gradient of the padded input exactly (taps reaching across a row edge
+    land on the zero columns).
+    """
+    n, batch, out_ch = len(geo.kernel), grad.shape[0], grad.shape[1]
+    spatial, out = padded_shape[-n:], tuple(grad.shape[-n:])
+    rows = tuple(prod(spatial[a + 1:]) for a in range(n))
+    lead = sum(d * (k - 1) * r for k, d, r in zip(geo.kernel, geo.dilation, rows))
+    length = lead + prod(spatial)
+    per_image = out_ch * prod(geo.kernel) * prod(spatial) * grad.dtype.itemsize
+    step = max(1, min(batch, _CHUNK_BYTES // max(per_image, 1)))
+    flat = xp.zeros((step, out_ch, length), dtype=grad.dtype)
+    inner = flat[:, :, lead:lead + out[0] * rows[0]].reshape((step, out_ch, out[0]) + spatial[1:])
+    inner = inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
+    item = flat.dtype.itemsize
+    chan, outs = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
+    kernel = " ".join(_KERNEL[:n])
+    texts = (f"{chan} o {kernel}, {outs} {kernel} b p -> b {chan} p",
+             f"{chan} o {kernel}, {outs} {kernel} p -> {chan} p")
+    order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)      # kernel-first, as in _forward
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    weight = _transposed_weight(xp, weight, geo.groups)
+    total = xp.empty(padded_shape, dtype=grad.dtype)
+    for start in range(0, batch, step):
+        count = min(step, batch - start)
+        inner[:count] = grad[start:start + count]
+        view = xp.lib.stride_tricks.as_strided(
+            flat, shape=(count, out_ch) + tuple(geo.kernel) + (prod(spatial),),
+            strides=(out_ch * length * item, length * item)
+            + tuple(d * r * item for d, r in zip(geo.dilation, rows)) + (item,))
+        view = view[0] if step == 1 else view.transpose(order)
+        value = einsum(texts[step == 1], weight, view, **sizes)
+        total[start:start + count] = value.reshape((count, -1) + spatial)
     return total
 
 
