@@ -24,7 +24,8 @@ from typing import NamedTuple, Tuple
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn._graph import array_of, is_tensor, kernel_first, namespace
-from contract.windows import accumulate_windows, as_tuple, crop, pad, pad_pairs, window_view
+from contract.windows import (accumulate_windows, as_tuple, crop, output_shape, pad, pad_pairs,
+                              window_view)
 
 _SPATIAL = ("h", "w", "d")
 _KERNEL = ("i", "j", "k")
@@ -159,6 +160,8 @@ def _equations(n, groups):
 
 def _forward(xp, padded, weight, geo):
     """The convolution of an already padded, batched array: (b, o, out...)."""
+    if all(s == 1 for s in geo.stride):
+        return _flat_forward(xp, padded, weight, geo)
     n = len(geo.kernel)
     view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
     sizes = {"g": geo.groups} if geo.groups > 1 else {}
@@ -167,8 +170,86 @@ def _forward(xp, padded, weight, geo):
                   kernel_first(view.ndim, n))
 
 
+def _flat_windows(xp, padded, geo):
+    """Stride 1 on flattened images: the windows ``(b, c, i, j, p)`` of each row-major
+    image with taps at ``i*W + j`` (times the dilation), rows ``p`` contiguous, so a
+    GEMM's copy runs over whole rows.  Positions ``p`` past an output row's last
+    column are wrap-around garbage: the forward drops them, the gradients meet
+    zeros there.  Returns the view, the output's spatial shape and the flat row
+    strides of the input.
+    """
+    n = len(geo.kernel)
+    spatial, item = tuple(padded.shape[2:]), padded.dtype.itemsize
+    out = output_shape(spatial, geo.kernel, geo.stride, geo.dilation)
+    rows = tuple(prod(spatial[a + 1:]) for a in range(n))
+    length = sum((m - 1) * r for m, r in zip(out, rows)) + 1
+    view = xp.lib.stride_tricks.as_strided(
+        padded, shape=tuple(padded.shape[:2]) + tuple(geo.kernel) + (length,),
+        strides=padded.strides[:2] + tuple(d * r * item for d, r in zip(geo.dilation, rows))
+        + (item,), writeable=False)
+    return view, out, rows
+
+
+def _flat_texts(n, groups, forward=True):
+    """(chunk, one image) einsum text of the flat forward or weight gradient."""
+    chan, outs = ("(g c)", "(g o)") if groups > 1 else ("c", "o")
+    kernel = " ".join(_KERNEL[:n])
+    if forward:
+        return (f"{outs} c {kernel}, {chan} {kernel} b p -> b {outs} p",
+                f"{outs} c {kernel}, {chan} {kernel} p -> {outs} p")
+    return (f"b {outs} p, {chan} {kernel} b p -> {outs} c {kernel}",
+            f"{outs} p, {chan} {kernel} p -> {outs} c {kernel}")
+
+
+def _flat_forward(xp, padded, weight, geo):
+    """Stride-1 convolution over :func:`_flat_windows`, chunk by chunk."""
+    n, batch = len(geo.kernel), padded.shape[0]
+    view, out, rows = _flat_windows(xp, xp.ascontiguousarray(padded), geo)
+    step, texts = _chunk_size(view), _flat_texts(n, geo.groups)
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)
+    result = None
+    for start in range(0, batch, step):
+        part = view[start] if step == 1 else view[start:start + step].transpose(order)
+        value = einsum(texts[step == 1], weight, part, **sizes)
+        grid = xp.lib.stride_tricks.as_strided(
+            value, shape=value.shape[:-1] + out,
+            strides=value.strides[:-1] + tuple(value.strides[-1] * r for r in rows))
+        if result is None:
+            result = xp.empty((batch, weight.shape[0]) + out, dtype=value.dtype)
+        result[start:start + step] = grid
+    return result
+
+
+def _flat_weight_grad(xp, padded, grad, geo):
+    """Stride-1 weight gradient over :func:`_flat_windows`: the output gradient laid
+    into zero-tailed rows of input width meets the windows, summed chunk by chunk."""
+    n, batch, out_ch = len(geo.kernel), padded.shape[0], grad.shape[1]
+    view, out, rows = _flat_windows(xp, xp.ascontiguousarray(padded), geo)
+    step, texts = _chunk_size(view), _flat_texts(n, geo.groups, forward=False)
+    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)
+    spread = xp.zeros((step, out_ch, out[0] * rows[0]), dtype=grad.dtype)
+    inner = spread.reshape((step, out_ch, out[0]) + tuple(padded.shape[3:]))
+    inner = inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
+    length = view.shape[-1]
+    total = None
+    for start in range(0, batch, step):
+        count = min(step, batch - start)
+        inner[:count] = grad[start:start + count]
+        if step == 1:
+            value = einsum(texts[1], spread[0, :, :length], view[start], **sizes)
+        else:
+            value = einsum(texts[0], spread[:count, :, :length],
+                           view[start:start + count].transpose(order), **sizes)
+        total = value if total is None else total + value
+    return total
+
+
 def _weight_grad(xp, padded, grad, geo):
     """d(loss)/d(weight): the output gradient against the windows, summed chunk by chunk."""
+    if all(s == 1 for s in geo.stride):
+        return _flat_weight_grad(xp, padded, grad, geo)
     n = len(geo.kernel)
     view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
     spatial, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
@@ -193,22 +274,28 @@ def _transposed_weight(xp, weight, groups):
 def _input_grad(xp, grad, weight, padded_shape, geo):
     """d(loss)/d(padded input).  Stride 1: a transposed convolution (the padded output
     gradient against the flipped weight), itself tiled; otherwise the gradient of each
-    chunk's windows, added back onto the input (overlaps accumulate)."""
+    chunk's windows (computed kernel-first, so the GEMM writes contiguous rows), added back
+    onto the input (overlaps accumulate)."""
     n = len(geo.kernel)
     spatial = tuple(padded_shape[-n:])
     if all(s == 1 for s in geo.stride):
         return _flat_transposed(xp, grad, weight, tuple(padded_shape), geo)
     chan, out = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
     names, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
-    text = f"{out} c {kernel}, b {out} {names} -> b {chan} {names} {kernel}"
+    text = f"{out} c {kernel}, b {out} {names} -> {chan} {kernel} b {names}"
+    back = (n + 1, 0) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(1, n + 1))
     sizes = {"g": geo.groups} if geo.groups > 1 else {}
-    total = xp.zeros(tuple(padded_shape), dtype=grad.dtype)
-    per_image = prod(padded_shape[1:]) * prod(geo.kernel) * grad.dtype.itemsize
-    step = max(1, min(grad.shape[0], _CHUNK_BYTES // max(per_image, 1)))
+    per_image = padded_shape[1] * prod(geo.kernel) * prod(grad.shape[2:]) * grad.dtype.itemsize
+    step = max(1, min(grad.shape[0], _CHUNK_BYTES // max(per_image, 1)))   # window gradient
+    total = None
     for start in range(0, grad.shape[0], step):
-        windows = einsum(text, weight, grad[start:start + step], **sizes)
-        total[start:start + step] = accumulate_windows(xp, windows, spatial, geo.kernel,
-                                                       geo.stride, geo.dilation)
+        windows = einsum(text, weight, grad[start:start + step], **sizes).transpose(back)
+        part = accumulate_windows(xp, windows, spatial, geo.kernel, geo.stride, geo.dilation)
+        if step >= grad.shape[0]:
+            return part
+        if total is None:
+            total = xp.empty(tuple(padded_shape), dtype=part.dtype)
+        total[start:start + step] = part
     return total
 
 
