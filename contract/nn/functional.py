@@ -8,8 +8,9 @@
   pooling rounds down); other strides sum a strided window view.
 - ``conv2d`` (see :mod:`contract.nn.conv`) contracts the weight with the window
   view of the padded input: ``o c i j, c i j b h w -> b o h w``, planned like
-  any einsum.  Its backward is the einsum's VJP followed by the window view's
-  VJP, which adds overlapping windows.
+  any einsum, on batch chunks when the window copy would leave the caches.  Its
+  backward is einsums too: the output gradient against the windows (weight),
+  and a transposed convolution or the window gradient added back (input).
 
 >>> import numpy as np
 >>> import contract.nn.functional as F
