@@ -11,7 +11,7 @@ building.  ``ct.plan`` and ``ct.einsum`` share one cache of plans.
 """
 from dataclasses import dataclass
 from math import prod
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -21,6 +21,22 @@ from contract.errors import ContractError, ShapeError
 from contract.paths import PathResult, find_path
 from contract.semiring import get_semiring
 from contract.kernels import LETTERS
+
+
+class Policy(NamedTuple):
+    """The dtype policy of one call: which operands to cast, to what, and the result dtype."""
+
+    casts: Tuple[int, ...]       # operand positions cast to ``compute``
+    compute: np.dtype            # accumulation dtype
+    result_cast: Optional[np.dtype]   # cast of the result, or None when it is ``compute``
+    result: np.dtype
+
+
+class StepTrace(NamedTuple):
+    """What autograd keeps of one executed step: its input arrays and its output."""
+
+    inputs: list
+    output: object
 
 
 @dataclass(frozen=True)
@@ -135,8 +151,8 @@ class Plan:
             casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
             # numpy's sum widens small ints (int8 -> int64): cast back to a dtype= override
             widened = compute.kind in "biu" and compute.itemsize < 8
-            found = (casts, compute, None if compute == result and not widened else result,
-                     result)
+            found = Policy(casts, compute,
+                           None if compute == result and not widened else result, result)
             self._policies[dtypes] = found
         return found
 
@@ -192,7 +208,7 @@ class Plan:
             args = [ops[p] for p in positions]
             ops = [o for k, o in enumerate(ops) if k not in positions]
             ops.append(fn(backend.xp, *args))
-            steps.append((args, ops[-1]))
+            steps.append(StepTrace(args, ops[-1]))
         trace["last"] = out = ops[0]
         if self._final is not None:
             out = self._final(backend, out, compute)

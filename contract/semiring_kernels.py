@@ -26,7 +26,7 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from contract.errors import ContractError
-from contract.kernels import Kernel
+from contract.kernels import Kernel, _perm
 
 from contract.blocking import _SETTINGS, block_elements, block_limit, set_block_limit  # noqa: F401
 
@@ -87,11 +87,6 @@ class BackPointer:
     chosen: Tuple[int, ...]
     chosen_shape: Tuple[int, ...]
     index: object
-
-
-def _perm(current, wanted):
-    perm = tuple(current.index(lab) for lab in wanted)
-    return None if perm == tuple(range(len(perm))) else perm
 
 
 def arg_reduce(ops, xp, a, naxes):
