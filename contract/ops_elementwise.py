@@ -250,20 +250,22 @@ def square(input):
 
 
 def clamp(input, min=None, max=None):
-    """Clip to ``[min, max]``; the gradient flows where the input was inside."""
+    """Clip to ``[min, max]`` (scalars or tensors; promotes like torch: an int tensor with a
+    float bound gives float). The gradient flows to the input where it was inside and to a
+    tensor bound where the bound was taken; ``min > max`` gives ``max``, as in torch.
+
+    >>> import contract as ct
+    >>> ct.tensor([1, 5]).clamp(max=2.5)
+    tensor([1.0000, 2.5000])
+    """
     if min is None and max is None:
         raise ContractError("clamp needs at least one of min or max")
-    x = input._data
-    xp = _xp(x)
-    lo = getattr(min, "_data", min)
-    hi = getattr(max, "_data", max)
-    out = x
-    if lo is not None:
-        out = xp.maximum(out, xp.asarray(lo, dtype=x.dtype))
-    if hi is not None:
-        out = xp.minimum(out, xp.asarray(hi, dtype=x.dtype))
-    inside = (x >= lo if lo is not None else True) & (x <= hi if hi is not None else True)
-    return record("Clamp", out, (input,), lambda g: (g * inside,))
+    out = input
+    if min is not None:
+        out = where(lt(out, min), min, out)
+    if max is not None:
+        out = where(gt(out, max), max, out)
+    return out
 
 
 def where(condition, input, other):
