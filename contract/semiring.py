@@ -218,4 +218,17 @@ def einsum_argmax(args, optimize="auto", semiring="maxplus", dtype=None, memory_
     for label in sorted(chosen):
         index = backend.xp.ascontiguousarray(chosen[label]).astype(np.int64, copy=False)
         indices[bound.names[label]] = finish(backend, index, bound, 0, np.int64)
+    from contract.tensor import Tensor
+    if any(isinstance(op, Tensor) for op in operands):
+        return _as_tensors(args, optimize, semiring, dtype, memory_limit, sizes, indices)
     return value, indices
+
+
+def _as_tensors(args, optimize, semiring, dtype, memory_limit, sizes, indices):
+    """Tensor operands: the values through the Tensor einsum (differentiable, semiring VJP),
+    the indices as Tensors without a gradient."""
+    from contract.einsum import einsum
+    from contract.tensor import Tensor
+    values = einsum(*args, optimize=optimize, semiring=semiring, dtype=dtype,
+                    memory_limit=memory_limit, **sizes)
+    return values, {label: Tensor._wrap(index) for label, index in indices.items()}
