@@ -207,6 +207,7 @@ def einsum_argmax(args, optimize="auto", semiring="maxplus", dtype=None, memory_
         raise ContractError(f"argmax=True needs a max or min semiring (maxplus, minplus, "
                             f"maxtimes); semiring {ring.name!r} has no argmax")
     equation, operands = _as_equation(list(args))
+    from_sublists = not isinstance(args[0], str)
     arrays = _to_arrays([getattr(op, "_data", op) for op in operands])
     plan = cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes)
     plan.check_shapes(arrays)
@@ -217,7 +218,9 @@ def einsum_argmax(args, optimize="auto", semiring="maxplus", dtype=None, memory_
     indices = {}
     for label in sorted(chosen):
         index = backend.xp.ascontiguousarray(chosen[label]).astype(np.int64, copy=False)
-        indices[bound.names[label]] = finish(backend, index, bound, 0, np.int64)
+        name = bound.names[label]
+        name = int(name[1:]) if from_sublists else name    # sublist labels are "s<int>"
+        indices[name] = finish(backend, index, bound, 0, np.int64)
     from contract.tensor import Tensor
     if any(isinstance(op, Tensor) for op in operands):
         return _as_tensors(args, optimize, semiring, dtype, memory_limit, sizes, indices)

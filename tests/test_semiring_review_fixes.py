@@ -40,3 +40,18 @@ def test_argmax_mixed_tensor_and_array_operands():
     values, indices = ct.einsum("ij->i", ct.tensor(A), semiring="minplus", argmax=True)
     assert isinstance(values, ct.Tensor) and isinstance(indices["j"], ct.Tensor)
     np.testing.assert_array_equal(indices["j"].numpy(), A.argmin(axis=1))
+
+
+# -- 4. interleaved sublists: indices keyed by the user's int labels -----------------
+def test_argmax_interleaved_sublists_keys_are_ints():
+    values, indices = ct.einsum(A, [0, 1], [0], semiring="maxplus", argmax=True)
+    assert list(indices) == [1]
+    np.testing.assert_array_equal(indices[1], A.argmax(axis=1))
+    np.testing.assert_allclose(values, A.max(axis=1))
+    _, indices = ct.einsum(A, [3, 7], B, [7, 5], [3, 5], semiring="maxplus", argmax=True)
+    assert list(indices) == [7]
+
+
+def test_argmax_string_equation_keeps_string_names():
+    _, indices = ct.einsum("s0 s1 -> s0", A, semiring="maxplus", argmax=True)
+    assert list(indices) == ["s1"]
