@@ -271,6 +271,9 @@ def clamp(input, min=None, max=None):
 def where(condition, input, other):
     """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        from contract.creation import tensor     # two scalars: torch's default dtypes
+        input = tensor(input, device=getattr(condition, "device", None))
     a, b = _pair(input, other)
     xp = _xp(a._data)
     out = xp.where(cond, a._data, b._data)
@@ -322,6 +325,9 @@ def _inplace(fn):
                                 "operation; wrap the update in ct.no_grad()")
         result = fn(self.detach(), other.detach() if isinstance(other, Tensor) else other,
                     *args, **kwargs)
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise ContractError(f"result type {result.dtype} can't be cast to the desired "
+                                f"output type {self.dtype} of an in-place operation")
         if tuple(result.shape) != tuple(self.shape):
             raise ShapeError(f"output with shape {tuple(self.shape)} doesn't match the "
                              f"broadcast shape {tuple(result.shape)}")

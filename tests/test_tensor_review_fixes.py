@@ -34,3 +34,34 @@ def test_clamp_min_above_max_gives_max_and_input_gradient_inside_only():
     np.testing.assert_array_equal(out.detach().numpy(), [0., 0.5, 1.])
     np.testing.assert_array_equal(x.grad.numpy(), [0., 1., 0.])
     np.testing.assert_array_equal(ct.tensor([0., 5.]).clamp(min=3., max=1.).numpy(), [1., 1.])
+
+
+# -- 2. in-place ops refuse a result dtype that would be truncated ----------------------
+def test_inplace_add_float_to_int_tensor_raises():
+    t = ct.tensor([1, 2])
+    with pytest.raises(ContractError, match="can't be cast"):
+        t += 1.5
+    np.testing.assert_array_equal(t.numpy(), [1, 2])
+
+
+def test_inplace_same_kind_updates_are_allowed():
+    t = ct.tensor([1., 2.])
+    t += ct.tensor([1., 1.], dtype=ct.float64)
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.numpy(), [2., 3.])
+    i = ct.tensor([1, 2])
+    i *= 3
+    np.testing.assert_array_equal(i.numpy(), [3, 6])
+
+
+# -- 3. where with two Python scalars ----------------------------------------------------
+def test_where_with_two_int_scalars_gives_int64():
+    out = ct.where(ct.tensor([True, False]), 1, 0)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.numpy(), [1, 0])
+
+
+def test_where_with_int_and_float_scalars_gives_float32():
+    out = ct.where(ct.tensor([True, False]), 1, 0.5)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), [1., 0.5])
