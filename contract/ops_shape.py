@@ -263,6 +263,11 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ContractError("cat expects a non-empty sequence of tensors")
     d = _dim(dim, tensors[0].ndim)
+    from contract.ops_elementwise import promote
+    common = tensors[0].dtype
+    for t in tensors[1:]:
+        common = promote(common, t.dtype)
+    tensors = [t if t.dtype == common else t.to(common) for t in tensors]
     xp = _xp_of(tensors[0]._data)
     try:
         out = xp.concatenate([t._data for t in tensors], axis=d)

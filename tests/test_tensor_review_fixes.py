@@ -65,3 +65,19 @@ def test_where_with_int_and_float_scalars_gives_float32():
     out = ct.where(ct.tensor([True, False]), 1, 0.5)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), [1., 0.5])
+
+
+# -- 4. cat / stack promote like torch ---------------------------------------------------
+def test_cat_promotes_int_and_float_to_float32():
+    out = ct.cat([ct.ones(2), ct.tensor([1, 2])])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), [1., 1., 1., 2.])
+
+
+def test_stack_promotes_and_gradient_reaches_float_input():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    out = ct.stack([ct.tensor([True, False]), a])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.detach().numpy(), [[1., 0.], [1., 2.]])
+    (out * ct.tensor([[1., 1.], [3., 4.]])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [3., 4.])
