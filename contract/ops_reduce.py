@@ -34,7 +34,12 @@ def reduce_equation(ndim, dims, operands=1):
 
 
 def _normalize(dims, ndim):
-    return tuple(sorted({_dim(d, ndim) for d in dims}))
+    axes = [_dim(d, ndim) for d in dims]
+    for k, axis in enumerate(axes):
+        if axis in axes[:k]:
+            raise ContractError(f"dim {axis} appears multiple times in the list of dims "
+                                f"{tuple(dims)}")
+    return tuple(sorted(axes))
 
 
 @lru_cache(maxsize=4096)

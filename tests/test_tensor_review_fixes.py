@@ -81,3 +81,15 @@ def test_stack_promotes_and_gradient_reaches_float_input():
     np.testing.assert_array_equal(out.detach().numpy(), [[1., 0.], [1., 2.]])
     (out * ct.tensor([[1., 1.], [3., 4.]])).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [3., 4.])
+
+
+# -- 5. a dim named twice is an error, as in torch -------------------------------------
+@pytest.mark.parametrize("dims", [(1, 1), [1, -1], (0, 1, 0)])
+def test_sum_with_duplicate_dims_raises(dims):
+    with pytest.raises(ContractError, match="appears multiple times"):
+        ct.ones(2, 3).sum(dims)
+
+
+def test_sum_with_distinct_dims_still_works():
+    np.testing.assert_array_equal(ct.ones(2, 3).sum((1, 0)).numpy(), 6.)
+    np.testing.assert_array_equal(ct.ones(2, 3).mean([-1]).numpy(), [1., 1.])
