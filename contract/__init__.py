@@ -26,6 +26,7 @@ globals().update(_TENSOR_FUNCTIONS)
 from contract import testing  # noqa: E402
 
 # --- section: semiring (issue 4) ---
+from contract.ops_semiring import maximum, minimum  # noqa: E402  (ct.max(a, b) too)
 from contract.blocking import block_elements, block_limit, set_block_limit  # noqa: E402
 
 # --- section: nn (issue 5) ---

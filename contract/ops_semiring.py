@@ -10,15 +10,34 @@ tensor(3.)
 """
 
 
-def max(self, dim=None, keepdim=False, *, axis=None):
-    """``max()`` (0-d) or ``max(dim)`` -> ``(values, indices)``; see semiring_ops."""
+def max(self, dim=None, keepdim=False, *, axis=None, other=None):
+    """``max()`` (0-d), ``max(dim)`` -> ``(values, indices)``, ``max(other)``: maximum."""
+    from contract.tensor import Tensor
+    if other is not None or isinstance(dim, Tensor):
+        return maximum(self, dim if other is None else other)
     from contract.semiring_ops import tensor_max
     return tensor_max(self, dim, keepdim, axis)
 
 
-def min(self, dim=None, keepdim=False, *, axis=None):
+def min(self, dim=None, keepdim=False, *, axis=None, other=None):
+    """``min()`` (0-d), ``min(dim)`` -> ``(values, indices)``, ``min(other)``: minimum."""
+    from contract.tensor import Tensor
+    if other is not None or isinstance(dim, Tensor):
+        return minimum(self, dim if other is None else other)
     from contract.semiring_ops import tensor_min
     return tensor_min(self, dim, keepdim, axis)
+
+
+def maximum(self, other):
+    """``torch.maximum``: elementwise maximum; the gradient goes to the larger side."""
+    from contract.semiring_ops import tensor_maximum
+    return tensor_maximum(self, other)
+
+
+def minimum(self, other):
+    """``torch.minimum``: elementwise minimum; the gradient goes to the smaller side."""
+    from contract.semiring_ops import tensor_minimum
+    return tensor_minimum(self, other)
 
 
 def amax(self, dim=(), keepdim=False, *, axis=None):
@@ -47,5 +66,5 @@ def logsumexp(self, dim=None, keepdim=False, *, axis=None):
 
 
 METHODS = {"max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax,
-           "argmin": argmin, "logsumexp": logsumexp}
+           "argmin": argmin, "logsumexp": logsumexp, "maximum": maximum, "minimum": minimum}
 FUNCTIONS = dict(METHODS)

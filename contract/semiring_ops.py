@@ -20,6 +20,7 @@ import numpy as np
 
 from contract.errors import ContractError
 from contract.kernels import LETTERS
+from contract.ops_elementwise import _binary
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -188,6 +189,41 @@ def tensor_argmax(t, dim=None, keepdim=False, axis=None):
 def tensor_argmin(t, dim=None, keepdim=False, axis=None):
     """Index of the minimum (into the flattened tensor without ``dim``); first on ties."""
     return _arg(t, dim, keepdim, axis, "minplus", "argmin")
+
+
+def _select_pair_vjp(x, y, out, need_x, need_y):
+    """torch's rule for maximum / minimum: the gradient goes to the winning side, ties
+    split it evenly."""
+    def vjp(grad):
+        xp = _xp(grad)
+        on_x, on_y = (x == out), (y == out)
+        share = xp.where(on_x & on_y, 0.5, 1.0).astype(grad.dtype, copy=False)
+        gx = xp.where(on_x, grad * share, 0).astype(x.dtype, copy=False) if need_x else None
+        gy = xp.where(on_y, grad * share, 0).astype(y.dtype, copy=False) if need_y else None
+        return gx, gy
+    return vjp
+
+
+def tensor_maximum(input, other):
+    """``torch.maximum``: the elementwise maximum (broadcast, NaN propagates).
+
+    >>> import contract as ct
+    >>> tensor_maximum(ct.tensor([1., 5.]), ct.tensor([3., 2.]))
+    tensor([3., 5.])
+    """
+    return _binary("Maximum", lambda x, y: _xp(x).maximum(x, y), input, other,
+                   _select_pair_vjp)
+
+
+def tensor_minimum(input, other):
+    """``torch.minimum``: the elementwise minimum (broadcast, NaN propagates).
+
+    >>> import contract as ct
+    >>> tensor_minimum(ct.tensor([1., 5.]), ct.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
+    return _binary("Minimum", lambda x, y: _xp(x).minimum(x, y), input, other,
+                   _select_pair_vjp)
 
 
 def tensor_logsumexp(t, dim=None, keepdim=False, axis=None):

@@ -55,3 +55,39 @@ def test_argmax_interleaved_sublists_keys_are_ints():
 def test_argmax_string_equation_keeps_string_names():
     _, indices = ct.einsum("s0 s1 -> s0", A, semiring="maxplus", argmax=True)
     assert list(indices) == ["s1"]
+
+
+# -- 2. ct.max(a, b) / ct.min(a, b), ct.maximum / ct.minimum -------------------------
+@pytest.mark.parametrize("name, numpy_fn", [("maximum", np.maximum), ("minimum", np.minimum)])
+def test_maximum_minimum_values_broadcast_and_nan(name, numpy_fn):
+    x, y = np.array([[1., 5., np.nan]]), np.array([[3.], [2.]])
+    expected = numpy_fn(x, y)
+    for out in (getattr(ct, name)(ct.tensor(x), ct.tensor(y)),
+                getattr(ct.tensor(x), name)(ct.tensor(y)),
+                getattr(ct, name[:3])(ct.tensor(x), ct.tensor(y)),
+                getattr(ct.tensor(x), name[:3])(ct.tensor(y))):
+        assert isinstance(out, ct.Tensor) and out.shape == (2, 3)
+        np.testing.assert_array_equal(out.numpy(), expected)
+
+
+def test_max_with_tensor_other_keyword_and_promotion():
+    out = ct.max(ct.tensor([1, 2], dtype=ct.int32), other=ct.tensor([1.5, 1.]))
+    assert out.dtype == ct.float32
+    np.testing.assert_array_equal(out.numpy(), np.array([1.5, 2.], np.float32))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_gradcheck_away_from_ties(name):
+    x = ct.tensor(RNG.normal(size=(3, 4)), requires_grad=True)
+    y = ct.tensor(RNG.normal(size=(4,)), requires_grad=True)
+    assert gradcheck(getattr(ct, name), (x, y))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_pair_ties_split_the_gradient(name):
+    x = ct.tensor([2., 1., 3.], requires_grad=True)
+    y = ct.tensor([2., 2., 2.], requires_grad=True)
+    getattr(ct, name)(x, y).sum().backward()
+    expected_x = np.array([0.5, 0., 1.]) if name == "max" else np.array([0.5, 1., 0.])
+    np.testing.assert_array_equal(x.grad.numpy(), expected_x)
+    np.testing.assert_array_equal(y.grad.numpy(), 1.0 - expected_x)
