@@ -179,10 +179,19 @@ def pow(input, exponent):
     a, b = _pair(input, exponent)
     if b._data.ndim == 0 and not isinstance(exponent, Tensor):
         e = exponent
-        return record("Pow", a._data ** b._data, (a, b), lambda g: (_pow_grad(g, a._data, e), None))
-    return _binary("Pow", lambda x, y: x ** y, a, b, lambda x, y, o, nx, ny: lambda g: (
+        return record("Pow", _power(a._data, b._data), (a, b),
+                      lambda g: (_pow_grad(g, a._data, e), None))
+    return _binary("Pow", _power, a, b, lambda x, y, o, nx, ny: lambda g: (
         g * y * x ** (y - 1) if nx else None,
         g * o * _xp(o).log(_xp(o).where(x > 0, x, 1)) if ny else None))
+
+
+def _power(x, y):
+    """``x ** y``; NumPy's refusal of negative integer powers becomes a ContractError."""
+    try:
+        return x ** y
+    except ValueError:
+        raise ContractError("Integers to negative integer powers are not allowed.") from None
 
 
 def _pow_grad(g, x, e):
@@ -203,6 +212,11 @@ def _xp(array):
 
 
 def neg(input):
+    """``-input`` (bool tensors refuse it, as in torch)."""
+    if input.dtype.kind == "b":
+        raise ContractError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                            "you are trying to invert a mask, use the `~` or `logical_not()` "
+                            "operator instead.")
     return record("Neg", -input._data, (input,), lambda g: (-g,))
 
 
@@ -311,6 +325,19 @@ gt = _compare(lambda x, y: x > y)
 ge = _compare(lambda x, y: x >= y)
 
 
+def _comparable(value):
+    """Whether ``value`` can meet a tensor in a comparison (else Python's fallback applies)."""
+    return isinstance(value, (Tensor, bool, int, float, complex, np.number, np.bool_,
+                              list, tuple)) or hasattr(value, "__array__")
+
+
+def _dunder_compare(fn):
+    """``fn`` as an operator method: ``t == None`` is False (NotImplemented), as in torch."""
+    def op(self, other):
+        return fn(self, other) if _comparable(other) else NotImplemented
+    return op
+
+
 def logical_not(input):
     return Tensor._wrap(~input._data.astype(bool))
 
@@ -344,8 +371,9 @@ METHODS = {
     "__add__": add, "__radd__": _reflect(add), "__sub__": sub, "__rsub__": _reflect(sub),
     "__mul__": mul, "__rmul__": _reflect(mul), "__truediv__": div,
     "__rtruediv__": _reflect(div), "__pow__": pow, "__rpow__": _reflect(pow),
-    "__neg__": neg, "__abs__": abs, "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
-    "__gt__": gt, "__ge__": ge, "__invert__": logical_not,
+    "__neg__": neg, "__abs__": abs, "__eq__": _dunder_compare(eq), "__ne__": _dunder_compare(ne),
+    "__lt__": _dunder_compare(lt), "__le__": _dunder_compare(le),
+    "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": logical_not,
     "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
     "__itruediv__": _inplace(div), "add_": _inplace(add), "sub_": _inplace(sub),
     "mul_": _inplace(mul), "div_": _inplace(div),

@@ -93,3 +93,37 @@ def test_sum_with_duplicate_dims_raises(dims):
 def test_sum_with_distinct_dims_still_works():
     np.testing.assert_array_equal(ct.ones(2, 3).sum((1, 0)).numpy(), 6.)
     np.testing.assert_array_equal(ct.ones(2, 3).mean([-1]).numpy(), [1., 1.])
+
+
+# -- 6. comparing with None falls back to Python's identity rules ------------------------
+def test_tensor_equals_none_is_false_and_not_equal_is_true():
+    x = ct.tensor([1.])
+    assert (x == None) is False     # noqa: E711 (the operator itself is under test)
+    assert (x != None) is True      # noqa: E711
+    assert x in [None, x]
+
+
+def test_tensor_order_comparison_with_none_raises_type_error():
+    with pytest.raises(TypeError):
+        ct.tensor([1.]) < None      # noqa: B015
+
+
+def test_tensor_equals_number_and_list_still_elementwise():
+    np.testing.assert_array_equal((ct.tensor([1., 2.]) == 1).numpy(), [True, False])
+    np.testing.assert_array_equal((ct.tensor([1., 2.]) != [1., 3.]).numpy(), [False, True])
+
+
+# -- 7. NumPy's errors do not leak from neg / pow ----------------------------------------
+def test_negating_a_bool_tensor_raises_contract_error():
+    with pytest.raises(ContractError, match="bool tensor is not supported"):
+        -ct.tensor([True])
+
+
+@pytest.mark.parametrize("exponent", [-1, ct.tensor([-1])])
+def test_int_tensor_to_negative_int_power_raises_contract_error(exponent):
+    with pytest.raises(ContractError, match="negative integer powers"):
+        ct.tensor([2]) ** exponent
+
+
+def test_int_tensor_to_negative_float_power_is_float():
+    np.testing.assert_allclose((ct.tensor([2]) ** -1.0).numpy(), [0.5])
