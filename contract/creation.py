@@ -8,6 +8,7 @@ True
 """
 import numpy as np
 
+from contract.dtypes import DTYPES, as_dtype  # noqa: F401 (re-exported: ct.creation.as_dtype)
 from contract.errors import ContractError
 from contract.tensor import Tensor
 
@@ -16,24 +17,7 @@ int8, int16, int32, int64 = (np.dtype(n) for n in ("int8", "int16", "int32", "in
 uint8, complex64, complex128 = np.dtype("uint8"), np.dtype("complex64"), np.dtype("complex128")
 bool_ = np.dtype("bool")
 half, double, long, int_, cfloat = float16, float64, int64, int32, complex64
-DTYPES = {"float16": float16, "float32": float32, "float64": float64, "int8": int8,
-          "int16": int16, "int32": int32, "int64": int64, "uint8": uint8, "bool": bool_,
-          "complex64": complex64, "complex128": complex128, "half": half, "double": double,
-          "long": long, "float": float32, "int": int32}
-
 _RNG = [np.random.default_rng()]
-
-
-def as_dtype(dtype):
-    """A NumPy dtype from a ct dtype, a name, or a Python type (``float`` is float64)."""
-    if dtype is None:
-        return None
-    if isinstance(dtype, str) and dtype.replace("torch.", "") in DTYPES:
-        return DTYPES[dtype.replace("torch.", "")]
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise ContractError(f"{dtype!r} is not a dtype; use ct.float32, ct.int64, ...") from None
 
 
 def _pick(dtype, default):

@@ -19,12 +19,31 @@ _FLOAT32 = np.dtype(np.float32)
 _FLOAT16 = np.dtype(np.float16)
 
 
-def as_dtype(dtype) -> np.dtype:
-    """A NumPy dtype from anything NumPy accepts, or a ContractError."""
+# torch's dtype names ("float" is float32, "int" int32, as in torch), also as "torch.<name>"
+DTYPES = {name: np.dtype(name) for name in (
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "complex64", "complex128")}
+DTYPES.update(half=DTYPES["float16"], double=DTYPES["float64"], long=DTYPES["int64"],
+              float=DTYPES["float32"], int=DTYPES["int32"])
+
+
+def as_dtype(dtype):
+    """A NumPy dtype from a ct/NumPy dtype, a torch name (``"torch.float64"``, ``"long"``), a
+    torch dtype, or a Python type (``float`` is float64); None stays None; else ContractError.
+
+    >>> as_dtype("torch.float64"), as_dtype("float"), as_dtype(float)
+    (dtype('float64'), dtype('float32'), dtype('float64'))
+    """
+    if dtype is None:
+        return None
+    name = dtype if isinstance(dtype, str) else (
+        str(dtype) if type(dtype).__module__.startswith("torch") else None)
+    if name is not None and name.replace("torch.", "") in DTYPES:
+        return DTYPES[name.replace("torch.", "")]
     try:
         return np.dtype(dtype)
     except TypeError:
-        raise ContractError(f"{dtype!r} is not a dtype") from None
+        raise ContractError(f"{dtype!r} is not a dtype; use ct.float32, ct.int64, ...") from None
 
 
 def policy(dtypes, reduces: bool, dtype=None):

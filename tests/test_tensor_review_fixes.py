@@ -127,3 +127,24 @@ def test_int_tensor_to_negative_int_power_raises_contract_error(exponent):
 
 def test_int_tensor_to_negative_float_power_is_float():
     np.testing.assert_allclose((ct.tensor([2]) ** -1.0).numpy(), [0.5])
+
+
+# -- 8. one as_dtype: torch names work everywhere ----------------------------------------
+def test_einsum_accepts_torch_dtype_names():
+    out = ct.einsum("i->i", np.ones(2, dtype=np.float32), dtype="torch.float64")
+    assert out.dtype == np.float64
+    assert ct.einsum("i->", np.ones(3), dtype="long").dtype == np.int64
+
+
+def test_creation_and_dtypes_share_one_as_dtype():
+    from contract import creation, dtypes
+    assert creation.as_dtype is dtypes.as_dtype
+    assert dtypes.as_dtype("float") == np.float32 and dtypes.as_dtype(float) == np.float64
+    with pytest.raises(ContractError, match="not a dtype"):
+        ct.einsum("i->i", np.ones(2), dtype="nope")
+
+
+def test_as_dtype_accepts_a_torch_dtype_object():
+    torch = pytest.importorskip("torch")
+    from contract.dtypes import as_dtype
+    assert as_dtype(torch.float64) == np.float64
