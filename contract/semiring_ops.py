@@ -1,8 +1,9 @@
 """Tensor reductions lowered to semiring einsums: max, min, amax, amin, argmax, argmin,
 logsumexp.
 
-``t.max(dim=1)`` on a 2-d tensor is ``ct.einsum("ab->a", t, semiring="maxplus",
-argmax=True)``: the values and the back-pointer of the reduced label.  Gradients
+``t.amax(dim=1)`` on a 2-d tensor is ``ct.einsum("ab->a", t, semiring="maxplus")``;
+``t.max(dim=1)`` / ``argmax(dim)`` over one axis of a real tensor take ``xp.argmax``
+and ``take_along_axis`` (the one-step case of einsum ``argmax=True``).  Gradients
 follow torch: ``max()`` / ``amax`` split the gradient evenly between ties,
 ``max(dim)`` sends it to the returned index, ``logsumexp`` uses softmax weights.
 
@@ -18,27 +19,24 @@ from functools import lru_cache
 
 import numpy as np
 
+from contract.autograd import record as _record
+from contract.backends import backend_for
+from contract.einsum import einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
 from contract.ops_elementwise import _binary
+from contract.tensor import _dim
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-def _record(name, data, parents, vjp):
-    from contract.autograd import record
-    return record(name, data, parents, vjp)
-
-
 def _xp(data):
-    from contract.backends import backend_for
     return backend_for([data]).xp
 
 
 def _dims(t, dim, axis, name):
     """Reduced axes as a sorted tuple (``None`` or ``()``: all of them)."""
-    from contract.tensor import _dim
     dim = axis if axis is not None else dim
     ndim = t._data.ndim
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
@@ -84,14 +82,13 @@ def _even_split_vjp(xp, x, value, axes):
 
 def _extreme(t, dim, keepdim, axis, semiring, name):
     """amax / amin (and max() / min() without dim): values only, ties share the gradient."""
-    import contract as ct
     data = t._data
     axes = _dims(t, dim, axis, name)
     if data.size == 0 and (not axes or any(data.shape[a] == 0 for a in axes)):
         raise ContractError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                             f"== 0 (or a non-empty reduction dim); tensor shape "
                             f"{tuple(data.shape)}")
-    value = ct.einsum(_equation(data.ndim, axes), data, semiring=semiring)
+    value = einsum(_equation(data.ndim, axes), data, semiring=semiring)
     xp = _xp(data)
     result = _keep(xp, value, axes, keepdim)
     return _record(name.capitalize(), result, (t,), _even_split_vjp(xp, data, value, axes))
@@ -108,14 +105,18 @@ def tensor_amin(t, dim=(), keepdim=False, axis=None):
 
 
 def _select_along(t, d, keepdim, semiring, name):
-    """Values and indices along one dim, through einsum argmax."""
-    import contract as ct
+    """Values and indices along one dim: ``xp.argmax`` / ``xp.argmin`` for real dtypes (first
+    index on ties, a NaN wins as in torch), einsum argmax for the rest."""
     data = t._data
     xp = _xp(data)
     if data.ndim == 0:
         return data, xp.zeros((), dtype=np.int64)
     _check_nonempty(data, (d,), name)
-    values, chosen = ct.einsum(_equation(data.ndim, (d,)), data, semiring=semiring, argmax=True)
+    if data.dtype.kind in "biuf" and hasattr(xp, "take_along_axis"):
+        index = (xp.argmax if semiring == "maxplus" else xp.argmin)(data, axis=d)
+        values = xp.take_along_axis(data, xp.expand_dims(index, d), d).squeeze(d)
+        return values, index.astype(np.int64, copy=False)
+    values, chosen = einsum(_equation(data.ndim, (d,)), data, semiring=semiring, argmax=True)
     index = chosen[LETTERS[d]]
     return values, index
 
@@ -125,7 +126,6 @@ def _with_indices(t, dim, keepdim, axis, semiring, name, result_type):
         dim = axis
     if dim is None:
         return _extreme(t, None, False, None, semiring, name)
-    from contract.tensor import _dim
     data = t._data
     d = _dim(dim, data.ndim)
     values, index = _select_along(t, d, keepdim, semiring, name)
@@ -168,7 +168,6 @@ def _arg(t, dim, keepdim, axis, semiring, name):
         if keepdim:
             index = index.reshape((1,) * data.ndim)
         return _record("Index", index, (), None)
-    from contract.tensor import _dim
     d = _dim(dim, data.ndim)
     _, index = _select_along(t, d, keepdim, semiring, name)
     return _record("Index", _keep(xp, index, (d,) if data.ndim else (), keepdim), (), None)
@@ -228,12 +227,11 @@ def tensor_minimum(input, other):
 
 def tensor_logsumexp(t, dim=None, keepdim=False, axis=None):
     """``log(sum(exp(t)))`` over ``dim`` in the log semiring (stable); softmax gradient."""
-    import contract as ct
     data = t._data
     if data.dtype.kind not in "fc":
         data = data.astype(np.float32)
     axes = _dims(t, dim, axis, "logsumexp")
-    value = ct.einsum(_equation(data.ndim, axes), data, semiring="log")
+    value = einsum(_equation(data.ndim, axes), data, semiring="log")
     xp = _xp(data)
 
     def vjp(grad):

@@ -91,3 +91,40 @@ def test_max_min_pair_ties_split_the_gradient(name):
     expected_x = np.array([0.5, 0., 1.]) if name == "max" else np.array([0.5, 1., 0.])
     np.testing.assert_array_equal(x.grad.numpy(), expected_x)
     np.testing.assert_array_equal(y.grad.numpy(), 1.0 - expected_x)
+
+
+# -- 3. one-axis max / argmax fast path keeps torch's semantics ----------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.uint8,
+                                   np.bool_])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_one_axis_select_matches_numpy_for_every_real_dtype(name, dtype):
+    x = (RNG.integers(0, 3, size=(4, 5, 6))).astype(dtype)       # many ties
+    t = ct.tensor(x)
+    for d in (0, 1, 2, -1):
+        out = getattr(t, name)(d)
+        np.testing.assert_array_equal(out.values.numpy(), getattr(x, name)(axis=d))
+        first = getattr(x, "arg" + name)(axis=d)                 # numpy: first on ties
+        np.testing.assert_array_equal(out.indices.numpy(), first)
+        assert out.values.dtype == t.dtype and out.indices.dtype == ct.int64
+        arg = getattr(t, "arg" + name)(d, keepdim=True)
+        np.testing.assert_array_equal(arg.numpy(), np.expand_dims(first, d))
+        assert arg.dtype == ct.int64
+
+
+@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin"])
+def test_one_axis_select_nan_wins_at_its_first_index(name):
+    x = np.array([[1., np.nan, 3., np.nan], [4., 2., 5., 0.]])
+    out = getattr(ct.tensor(x), name)(1)
+    index = out if name.startswith("arg") else out.indices
+    np.testing.assert_array_equal(index.numpy(), [1, getattr(np, name if name.startswith("arg")
+                                                             else "arg" + name)(x[1])])
+    if not name.startswith("arg"):
+        assert np.isnan(out.values.numpy()[0])
+
+
+def test_one_axis_select_gradient_goes_to_the_returned_index():
+    x = ct.tensor([[1., 3., 3.], [5., 0., 5.]], requires_grad=True)
+    values, indices = x.max(1, keepdim=True)
+    (values * ct.tensor([[2.], [7.]])).sum().backward()
+    np.testing.assert_array_equal(indices.numpy(), [[1], [0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0., 2., 0.], [7., 0., 0.]])
