@@ -343,14 +343,18 @@ def logical_not(input):
 
 
 def _inplace(fn):
-    """An in-place update of ``self._data``: refused while it would need a gradient
-    (torch allows it on non-leaves; here it raises rather than give wrong gradients)."""
+    """An in-place update, torch's rules: refused on a leaf that requires grad; recorded by
+    rebinding when a gradient is tracked (the graph keeps the old values); else written into
+    ``self._data``. A result dtype that can't be cast to ``self.dtype`` is refused."""
     def op(self, other, *args, **kwargs):
         from contract.autograd import is_grad_enabled
-        if self.requires_grad and is_grad_enabled():
-            raise ContractError("a tensor that requires grad is being used in an in-place "
-                                "operation; wrap the update in ct.no_grad()")
-        result = fn(self.detach(), other.detach() if isinstance(other, Tensor) else other,
+        tracked = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
+                                                                         False))
+        if tracked and self.requires_grad and self.is_leaf:
+            raise ContractError("a leaf Variable that requires grad is being used in an "
+                                "in-place operation; wrap the update in ct.no_grad()")
+        result = fn(_alias(self) if tracked else self.detach(),
+                    other if tracked or not isinstance(other, Tensor) else other.detach(),
                     *args, **kwargs)
         if not np.can_cast(result.dtype, self.dtype, "same_kind"):
             raise ContractError(f"result type {result.dtype} can't be cast to the desired "
@@ -358,9 +362,20 @@ def _inplace(fn):
         if tuple(result.shape) != tuple(self.shape):
             raise ShapeError(f"output with shape {tuple(self.shape)} doesn't match the "
                              f"broadcast shape {tuple(result.shape)}")
-        self._data[...] = result._data
+        if tracked:
+            result = result.to(self.dtype) if result.dtype != self.dtype else result
+            self._data, self.grad_fn, self.requires_grad = result._data, result.grad_fn, True
+        else:
+            self._data[...] = result._data
         return self
     return op
+
+
+def _alias(tensor):
+    """A new Tensor object on ``tensor``'s data and graph node (the pre-update value)."""
+    alias = Tensor._wrap(tensor._data)
+    alias.grad_fn, alias.requires_grad = tensor.grad_fn, tensor.requires_grad
+    return alias
 
 
 def _reflect(fn):

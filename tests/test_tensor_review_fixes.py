@@ -148,3 +148,39 @@ def test_as_dtype_accepts_a_torch_dtype_object():
     torch = pytest.importorskip("torch")
     from contract.dtypes import as_dtype
     assert as_dtype(torch.float64) == np.float64
+
+
+# -- 9. in-place ops on non-leaf tensors are recorded, as in torch -----------------------
+def test_inplace_add_on_non_leaf_keeps_gradient():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b += 1
+    b.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2., 2.])
+    np.testing.assert_array_equal(b.detach().numpy(), [3., 5.])
+
+
+def test_inplace_mul_on_non_leaf_uses_pre_update_values():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * a           # d(b)/da = 2a, saved before the update
+    b *= a              # b = a**3
+    b.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [3., 12.])
+
+
+def test_inplace_with_grad_requiring_other_makes_target_track():
+    w = ct.tensor([1., 1.], requires_grad=True)
+    t = ct.tensor([5., 6.])
+    t.mul_(w)
+    assert t.requires_grad and not t.is_leaf
+    t.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [5., 6.])
+
+
+def test_inplace_on_leaf_requiring_grad_still_raises():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    with pytest.raises(ContractError, match="leaf"):
+        a += 1
+    with ct.no_grad():
+        a += 1
+    np.testing.assert_array_equal(a.detach().numpy(), [2., 3.])
