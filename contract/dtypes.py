@@ -27,19 +27,27 @@ DTYPES.update(half=DTYPES["float16"], double=DTYPES["float64"], long=DTYPES["int
               float=DTYPES["float32"], int=DTYPES["int32"])
 
 
-def as_dtype(dtype):
+def as_dtype(dtype, torch_names=True):
     """A NumPy dtype from a ct/NumPy dtype, a torch name (``"torch.float64"``, ``"long"``), a
     torch dtype, or a Python type (``float`` is float64); None stays None; else ContractError.
 
+    With ``torch_names=False`` (``ct.einsum`` on arrays, which follows NumPy), a bare
+    string means what NumPy says (``"float"`` is float64); ``"torch.*"`` / ``"ct.*"`` names
+    still map through the torch table.
+
     >>> as_dtype("torch.float64"), as_dtype("float"), as_dtype(float)
     (dtype('float64'), dtype('float32'), dtype('float64'))
+    >>> as_dtype("float", torch_names=False), as_dtype("ct.float32", torch_names=False)
+    (dtype('float64'), dtype('float32'))
     """
     if dtype is None:
         return None
     name = dtype if isinstance(dtype, str) else (
         str(dtype) if type(dtype).__module__.startswith("torch") else None)
-    if name is not None and name.replace("torch.", "") in DTYPES:
-        return DTYPES[name.replace("torch.", "")]
+    if name is not None:
+        bare = name.replace("torch.", "").replace("ct.", "")
+        if bare in DTYPES and (torch_names or bare != name):
+            return DTYPES[bare]
     try:
         return np.dtype(dtype)
     except TypeError:
@@ -53,7 +61,7 @@ def policy(dtypes, reduces: bool, dtype=None):
     more operands (so integers could overflow their own width).
     """
     if dtype is not None:
-        result = as_dtype(dtype)
+        result = as_dtype(dtype, torch_names=False)
     else:
         try:
             result = np.result_type(*dtypes)

@@ -272,7 +272,7 @@ def build_plan(equation, shapes, dtypes=None, optimize="auto", semiring="real",
         found = find_path(bound.terms, bound.output, bound.sizes, optimize, memory_limit)
     if dtype is not None:
         from contract.dtypes import as_dtype
-        dtype = as_dtype(dtype)
+        dtype = as_dtype(dtype, torch_names=False)
     return Plan(equation, bound, found, shapes, dtypes, ring, dtype, optimize)
 
 
