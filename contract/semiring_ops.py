@@ -25,6 +25,7 @@ from contract.einsum import einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
 from contract.ops_elementwise import _binary
+from contract.ops_reduce import reduce_dims
 from contract.tensor import _dim
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -36,16 +37,14 @@ def _xp(data):
 
 
 def _dims(t, dim, axis, name):
-    """Reduced axes as a sorted tuple (``None`` or ``()``: all of them)."""
-    dim = axis if axis is not None else dim
+    """Reduced axes as a sorted tuple (``None`` or ``()``: all of them).
+
+    The same normaliser as ``sum``/``mean`` (:func:`contract.ops_reduce.reduce_dims`);
+    on a 0-d tensor, ``dim=0`` / ``-1`` reduce nothing, as in torch.
+    """
     ndim = t._data.ndim
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        return tuple(range(ndim))
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    axes = tuple(sorted(_dim(d, ndim) for d in dims))
-    if ndim and len(set(axes)) != len(axes):
-        raise ContractError(f"{name}(): dim {tuple(dims)} names an axis more than once")
-    return tuple(a for a in axes if a < ndim)
+    dim = axis if axis is not None else dim    # amin/amax default dim=() as in torch
+    return tuple(a for a in reduce_dims(dim, ndim) if a < ndim)
 
 
 @lru_cache(maxsize=4096)
