@@ -202,6 +202,12 @@ def _select_pair_vjp(x, y, out, need_x, need_y):
     return vjp
 
 
+def _select_pair(name, ufunc, input, other):
+    """An elementwise ``xp.<ufunc>`` of two broadcast operands, torch's selection gradient."""
+    return _binary(name, lambda x, y: getattr(_xp(x), ufunc)(x, y), input, other,
+                   _select_pair_vjp)
+
+
 def tensor_maximum(input, other):
     """``torch.maximum``: the elementwise maximum (broadcast, NaN propagates).
 
@@ -209,8 +215,7 @@ def tensor_maximum(input, other):
     >>> tensor_maximum(ct.tensor([1., 5.]), ct.tensor([3., 2.]))
     tensor([3., 5.])
     """
-    return _binary("Maximum", lambda x, y: _xp(x).maximum(x, y), input, other,
-                   _select_pair_vjp)
+    return _select_pair("Maximum", "maximum", input, other)
 
 
 def tensor_minimum(input, other):
@@ -220,8 +225,7 @@ def tensor_minimum(input, other):
     >>> tensor_minimum(ct.tensor([1., 5.]), ct.tensor([3., 2.]))
     tensor([1., 2.])
     """
-    return _binary("Minimum", lambda x, y: _xp(x).minimum(x, y), input, other,
-                   _select_pair_vjp)
+    return _select_pair("Minimum", "minimum", input, other)
 
 
 def tensor_logsumexp(t, dim=None, keepdim=False, axis=None):
