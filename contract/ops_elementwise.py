@@ -342,42 +342,6 @@ def logical_not(input):
     return Tensor._wrap(~input._data.astype(bool))
 
 
-def _inplace(fn):
-    """An in-place update, torch's rules: refused on a leaf that requires grad; recorded by
-    rebinding when a gradient is tracked (the graph keeps the old values); else written into
-    ``self._data``. A result dtype that can't be cast to ``self.dtype`` is refused."""
-    def op(self, other, *args, **kwargs):
-        from contract.autograd import is_grad_enabled
-        tracked = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
-                                                                         False))
-        if tracked and self.requires_grad and self.is_leaf:
-            raise ContractError("a leaf Variable that requires grad is being used in an "
-                                "in-place operation; wrap the update in ct.no_grad()")
-        result = fn(_alias(self) if tracked else self.detach(),
-                    other if tracked or not isinstance(other, Tensor) else other.detach(),
-                    *args, **kwargs)
-        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
-            raise ContractError(f"result type {result.dtype} can't be cast to the desired "
-                                f"output type {self.dtype} of an in-place operation")
-        if tuple(result.shape) != tuple(self.shape):
-            raise ShapeError(f"output with shape {tuple(self.shape)} doesn't match the "
-                             f"broadcast shape {tuple(result.shape)}")
-        if tracked:
-            result = result.to(self.dtype) if result.dtype != self.dtype else result
-            self._data, self.grad_fn, self.requires_grad = result._data, result.grad_fn, True
-        else:
-            self._data[...] = result._data
-        return self
-    return op
-
-
-def _alias(tensor):
-    """A new Tensor object on ``tensor``'s data and graph node (the pre-update value)."""
-    alias = Tensor._wrap(tensor._data)
-    alias.grad_fn, alias.requires_grad = tensor.grad_fn, tensor.requires_grad
-    return alias
-
-
 def _reflect(fn):
     return lambda self, other: fn(other, self)
 
@@ -389,9 +353,6 @@ METHODS = {
     "__neg__": neg, "__abs__": abs, "__eq__": _dunder_compare(eq), "__ne__": _dunder_compare(ne),
     "__lt__": _dunder_compare(lt), "__le__": _dunder_compare(le),
     "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": logical_not,
-    "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
-    "__itruediv__": _inplace(div), "add_": _inplace(add), "sub_": _inplace(sub),
-    "mul_": _inplace(mul), "div_": _inplace(div),
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs,
     "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
     "sin": sin, "cos": cos, "square": square, "clamp": clamp, "clip": clamp,
