@@ -74,7 +74,7 @@ def run_slices(sliced_plan, operands, client, progress=None):
     except ImportError:
         raise ContractError("client= needs the 'distributed' package "
                             "(pip install 'contract[distributed]')") from None
-    from contract.slicing import progress_bar
+    from contract.progress import progress_bar
     job = sliced_plan.job
     tag = uuid.uuid4().hex[:8]
     held = [client.submit(_hold, op, key=f"contract-operand-{i}-{tag}", pure=False)
