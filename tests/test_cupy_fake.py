@@ -15,6 +15,7 @@ import pytest
 
 import contract as ct
 import contract.backends as backends
+from conftest import install_fake_cupy
 
 
 def _unwrap(x):
@@ -83,11 +84,7 @@ def _fake_cupy():
 
 @pytest.fixture
 def fake_cupy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
-    monkeypatch.delitem(sys.modules, "contract.backends.cupy_backend", raising=False)
-    yield sys.modules["cupy"]
-    backends._BY_TYPE.pop(FakeCupyArray, None)
-    sys.modules.pop("contract.backends.cupy_backend", None)
+    yield from install_fake_cupy(monkeypatch, _fake_cupy(), FakeCupyArray)
 
 
 def _on_fake(arrays):

@@ -3,14 +3,13 @@
 Checks that the Tensor, its ops and autograd keep arrays on the device's array
 module (no NumPy-only paths).  Real GPU runs are for ``tests/test_cupy.py``.
 """
-import sys
 import types
 
 import numpy as np
 import pytest
 
 import contract as ct
-import contract.backends as backends
+from conftest import install_fake_cupy
 
 
 class FakeCupyArray(np.ndarray):
@@ -45,11 +44,7 @@ def _fake_cupy():
 
 @pytest.fixture
 def fake_cupy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
-    monkeypatch.delitem(sys.modules, "contract.backends.cupy_backend", raising=False)
-    yield sys.modules["cupy"]
-    backends._BY_TYPE.pop(FakeCupyArray, None)
-    sys.modules.pop("contract.backends.cupy_backend", None)
+    yield from install_fake_cupy(monkeypatch, _fake_cupy(), FakeCupyArray)
 
 
 def test_cuda_tensor_ops_and_gradients_stay_on_the_device(fake_cupy):
