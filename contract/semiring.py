@@ -223,15 +223,18 @@ def einsum_argmax(args, optimize="auto", semiring="maxplus", dtype=None, memory_
         indices[name] = finish(backend, index, bound, 0, np.int64)
     from contract.tensor import Tensor
     if any(isinstance(op, Tensor) for op in operands):
-        return _as_tensors(args, optimize, semiring, dtype, memory_limit, sizes, indices)
+        return _as_tensors(plan, ring, operands, arrays, value, indices)
     return value, indices
 
 
-def _as_tensors(args, optimize, semiring, dtype, memory_limit, sizes, indices):
-    """Tensor operands: the values through the Tensor einsum (differentiable, semiring VJP),
-    the indices as Tensors without a gradient."""
-    from contract.einsum import einsum
+def _as_tensors(plan, ring, operands, arrays, value, indices):
+    """Tensor operands: the values as one graph node whose VJP is the semiring's rule (no
+    second contraction), the indices as Tensors without a gradient."""
+    from contract.autograd import record
     from contract.tensor import Tensor
-    values = einsum(*args, optimize=optimize, semiring=semiring, dtype=dtype,
-                    memory_limit=memory_limit, **sizes)
+
+    def vjp(grad):
+        grads = ring.vjp(plan, arrays, value, grad)
+        return tuple(g if isinstance(op, Tensor) else None for g, op in zip(grads, operands))
+    values = record("Einsum", value, tuple(operands), vjp)
     return values, {label: Tensor._wrap(index) for label, index in indices.items()}
