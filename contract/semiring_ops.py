@@ -20,20 +20,15 @@ from functools import lru_cache
 import numpy as np
 
 from contract.autograd import record as _record
-from contract.backends import backend_for
 from contract.einsum import einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
 from contract.ops_elementwise import _binary
 from contract.ops_reduce import reduce_dims
-from contract.tensor import _dim
+from contract.tensor import _dim, _xp_of as _xp
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
-
-
-def _xp(data):
-    return backend_for([data]).xp
 
 
 def _dims(t, dim, axis, name):
