@@ -25,6 +25,7 @@ import numpy as np
 
 from contract.autograd import is_grad_enabled, record
 from contract.backends import backend_for
+from contract.dtypes import conj, grad_cast
 from contract.einsum import cached_plan, register_operand_type
 from contract.errors import ContractError
 from contract.kernels import LETTERS
@@ -105,7 +106,9 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
                      for a, need in zip(arrays, needs))
     bound = plan._bound
     compute = trace["last"].dtype
-    g = _undo_final(xp, bound, plan, grad.astype(compute, copy=False))
+    # complex: torch's grad_A = einsum(grad_C, conj(B)) = conj(einsum(conj(grad_C), B)), so the
+    # walk runs on conj(grad) with the saved operands as they are, and each result is conjugated
+    g = conj(_undo_final(xp, bound, plan, grad.astype(compute, copy=False)))
     canonical = _reverse_steps(xp, plan, trace, g, needs)
     grads = []
     for k, (a, need) in enumerate(zip(arrays, needs)):
@@ -115,7 +118,8 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
         gk = canonical.get(k)
         if gk is None:
             gk = xp.zeros(trace["prepared"][k].shape, dtype=compute)
-        grads.append(_undo_prep(xp, bound.preps[k], a.shape, gk).astype(a.dtype, copy=False))
+        gk = _undo_prep(xp, bound.preps[k], a.shape, gk)
+        grads.append(grad_cast(conj(gk) if a.dtype.kind == "c" else gk, a.dtype))
     return tuple(grads)
 
 

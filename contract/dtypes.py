@@ -62,6 +62,7 @@ def policy(dtypes, reduces: bool, dtype=None):
     """
     if dtype is not None:
         result = as_dtype(dtype, torch_names=False)
+        _refuse_complex_drop(dtypes, result)
     else:
         try:
             result = np.result_type(*dtypes)
@@ -74,3 +75,40 @@ def policy(dtypes, reduces: bool, dtype=None):
         raise ContractError(f"einsum needs numeric operands, got dtype {result}")
     compute = _FLOAT32 if (result == _FLOAT16 and reduces) else result
     return compute, result
+
+
+def _refuse_complex_drop(dtypes, result):
+    """NumPy's ``casting='safe'``: a complex operand never computes in a real dtype."""
+    if result.kind == "c":
+        return
+    for i, d in enumerate(dtypes):
+        if d is not None and np.dtype(d).kind == "c":
+            raise ContractError(f"einsum cannot compute in dtype={result}: operand {i} has dtype "
+                                f"{np.dtype(d)}, and casting it would drop the imaginary part "
+                                f"(numpy.einsum refuses it too); pass a complex dtype or take "
+                                f"the real part first")
+
+
+def conj(array):
+    """The conjugate of a complex array; any other array is returned as it is (no copy).
+
+    >>> import numpy as np
+    >>> conj(np.array([1 + 2j]))
+    array([1.-2.j])
+    >>> a = np.ones(2); conj(a) is a
+    True
+    """
+    return array.conj() if array.dtype.kind == "c" else array
+
+
+def grad_cast(grad, dtype):
+    """``grad`` in a parent's ``dtype``; a complex gradient of a real parent keeps its real part
+    (torch's rule for mixed real/complex ops), without NumPy's ComplexWarning.
+
+    >>> import numpy as np
+    >>> grad_cast(np.array([1 + 2j]), np.dtype("float64"))
+    array([1.])
+    """
+    if grad.dtype.kind == "c" and dtype.kind != "c":
+        grad = grad.real
+    return grad.astype(dtype, copy=False)
