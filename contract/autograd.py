@@ -28,6 +28,7 @@ tensor([2., 2.])
 import threading
 from contextlib import contextmanager
 
+from contract.dtypes import grad_cast
 from contract.errors import ContractError
 
 class _State(threading.local):
@@ -190,6 +191,9 @@ def _topological(root):
 def _initial_gradient(tensor, gradient):
     xp = tensor._xp
     if gradient is None:
+        if tensor._data.dtype.kind == "c":
+            raise ContractError(f"grad can be implicitly created only for real scalar outputs "
+                                f"but got {tensor._data.dtype}")
         if tensor._data.size != 1:
             raise ContractError(f"grad can be implicitly created only for scalar outputs; this "
                                 f"tensor has shape {tuple(tensor.shape)}: pass gradient=")
@@ -252,7 +256,7 @@ def _run_node(node, g, grads):
             continue
         pg = unbroadcast(p._xp, pg, p._data.shape)
         if pg.dtype != p._data.dtype:
-            pg = pg.astype(p._data.dtype)
+            pg = grad_cast(pg, p._data.dtype)   # a real parent of a complex op: the real part
         if p.grad_fn is None:
             _to_leaf(p, pg, grads[_HANDED])
         else:
