@@ -12,6 +12,7 @@ import numpy as np
 
 from contract.autograd import record
 from contract.creation import as_dtype, shape_args
+from contract.dtypes import grad_cast
 from contract.errors import ContractError, ShapeError
 from contract.tensor import Tensor, _dim, _xp_of
 
@@ -164,7 +165,7 @@ def to(input, *args, dtype=None, device=None, copy=False):
     if dtype is not None and as_dtype(dtype) != out.dtype:
         old = out.dtype
         new = as_dtype(dtype)
-        out = record("To", out._data.astype(new), (out,), lambda g: (g.astype(old),))
+        out = record("To", out._data.astype(new), (out,), lambda g: (grad_cast(g, old),))
         if new.kind not in "fc":
             out.grad_fn, out.requires_grad = None, False
     elif copy and out is input:
