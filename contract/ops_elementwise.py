@@ -20,6 +20,9 @@ import numpy as np
 
 from contract.autograd import record
 from contract.autograd_einsum import run_equation
+from contract.dtypes import conj
+from contract.ops_complex import METHODS as _COMPLEX_METHODS, FUNCTIONS as _COMPLEX_FUNCTIONS
+from contract.ops_complex import unit_phase
 from contract.errors import ContractError, ShapeError
 from contract.kernels import LETTERS
 from contract.tensor import Tensor, _xp_of
@@ -164,10 +167,10 @@ def div(input, other):
 
 def _div_vjp(x, y, o, need_x, need_y):
     def vjp(g):
-        gy = g / y
+        gy = g / conj(y)                     # complex: torch's conjugated rule
         grad_y = None
         if need_y:
-            grad_y = gy * o
+            grad_y = gy * conj(o)
             grad_y = _reduced(_xp(g), grad_y, y.shape)
             grad_y = -grad_y
         return (gy if need_x else None), grad_y
@@ -181,9 +184,20 @@ def pow(input, exponent):
         e = exponent
         return record("Pow", _power(a._data, b._data), (a, b),
                       lambda g: (_pow_grad(g, a._data, e), None))
-    return _binary("Pow", _power, a, b, lambda x, y, o, nx, ny: lambda g: (
-        g * y * x ** (y - 1) if nx else None,
-        g * o * _xp(o).log(_xp(o).where(x > 0, x, 1)) if ny else None))
+    return _binary("Pow", _power, a, b, _pow_vjp)
+
+
+def _pow_vjp(x, y, o, need_x, need_y):
+    """``g * conj(y x^(y-1))`` and ``g * conj(x^y log x)`` (log taken as 0 where it is not
+    defined: ``x <= 0`` for real, ``x == 0`` for complex)."""
+    def vjp(g):
+        xp = _xp(o)
+        grad_x = g * conj(y * x ** (y - 1)) if need_x else None
+        if not need_y:
+            return grad_x, None
+        safe = xp.where(x == 0, 1, x) if x.dtype.kind == "c" else xp.where(x > 0, x, 1)
+        return grad_x, g * conj(o * xp.log(safe))
+    return vjp
 
 
 def _power(x, y):
@@ -200,6 +214,8 @@ def _pow_grad(g, x, e):
         return g * 0
     if e == 1:
         return g
+    if x.dtype.kind == "c":
+        return g * conj(e * x ** (e - 1))
     if e == 2:
         out = g * x
         out *= 2
@@ -222,19 +238,22 @@ def neg(input):
 
 # -- elementwise maps ----------------------------------------------------------------
 # -- the VJP table of elementwise maps: op -> (forward, derivative) -------------------
-# derivative(xp, x, out, g) is the input gradient; one line per rule.
+# derivative(xp, x, out, g) is the input gradient; one line per rule.  For complex inputs
+# torch's convention is ``g * conj(f'(x))`` (conj is free on real arrays: they pass as they are).
 UNARY_RULES = {
-    "Exp": (lambda xp, x: xp.exp(x), lambda xp, x, o, g: g * o),
-    "Log": (lambda xp, x: xp.log(x), lambda xp, x, o, g: g / x),
-    "Sqrt": (lambda xp, x: xp.sqrt(x), lambda xp, x, o, g: g / (2 * o)),
-    "Abs": (lambda xp, x: xp.abs(x), lambda xp, x, o, g: g * xp.sign(x)),
+    "Exp": (lambda xp, x: xp.exp(x), lambda xp, x, o, g: g * conj(o)),
+    "Log": (lambda xp, x: xp.log(x), lambda xp, x, o, g: g / conj(x)),
+    "Sqrt": (lambda xp, x: xp.sqrt(x), lambda xp, x, o, g: g / (2 * conj(o))),
+    "Abs": (lambda xp, x: xp.abs(x), lambda xp, x, o, g: g * unit_phase(xp, x, o)),
     "Relu": (lambda xp, x: xp.maximum(x, 0), lambda xp, x, o, g: g * (x > 0)),
-    "Tanh": (lambda xp, x: xp.tanh(x), lambda xp, x, o, g: g * (1 - o * o)),
-    "Sin": (lambda xp, x: xp.sin(x), lambda xp, x, o, g: g * xp.cos(x)),
-    "Cos": (lambda xp, x: xp.cos(x), lambda xp, x, o, g: -g * xp.sin(x)),
-    "Sigmoid": (lambda xp, x: 0.5 * (xp.tanh(0.5 * x) + 1), lambda xp, x, o, g: g * o * (1 - o)),
+    "Tanh": (lambda xp, x: xp.tanh(x), lambda xp, x, o, g: g * conj(1 - o * o)),
+    "Sin": (lambda xp, x: xp.sin(x), lambda xp, x, o, g: g * conj(xp.cos(x))),
+    "Cos": (lambda xp, x: xp.cos(x), lambda xp, x, o, g: -g * conj(xp.sin(x))),
+    "Sigmoid": (lambda xp, x: 0.5 * (xp.tanh(0.5 * x) + 1),
+                lambda xp, x, o, g: g * conj(o * (1 - o))),
 }
 _KEEPS_INTEGERS = ("Abs", "Relu")
+_REAL_ONLY = ("Relu",)     # torch: clamp is not supported for complex types
 
 
 def _unary(name):
@@ -248,6 +267,9 @@ def _unary(name):
         x = input._data
         if x.dtype.kind in "biu" and name not in _KEEPS_INTEGERS:
             x = x.astype(_FLOAT32)
+        elif x.dtype.kind == "c" and name in _REAL_ONLY:
+            raise ContractError(f"{name.lower()} is not supported for complex tensors (dtype "
+                                f"{x.dtype})")
         out = forward(_xp(x), x)
         return record(name, out, (input,), lambda g: (derivative(_xp(x), x, out, g),))
     op.__name__ = name.lower()
@@ -357,7 +379,7 @@ METHODS = {
     "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
     "sin": sin, "cos": cos, "square": square, "clamp": clamp, "clip": clamp,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "addcmul": addcmul,
-    "addcdiv": addcdiv, "logical_not": logical_not,
+    "addcdiv": addcdiv, "logical_not": logical_not, **_COMPLEX_METHODS,
 }
 FUNCTIONS = dict(METHODS, where=where, multiply=mul, subtract=sub, divide=div,
-                 true_divide=div, negative=neg)
+                 true_divide=div, negative=neg, **_COMPLEX_FUNCTIONS)

@@ -16,6 +16,7 @@ import numpy as np
 
 from contract.autograd import is_grad_enabled, record
 from contract.autograd_einsum import run_equation
+from contract.dtypes import conj
 from contract.einsum import einsum as _einsum
 from contract.errors import ContractError
 from contract.kernels import LETTERS
@@ -171,7 +172,12 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=Non
     dims = reduce_dims(dim, input._data.ndim, axis)
     from contract.ops_elementwise import sub
     centred = sub(input, mean(input, dims, keepdim=True))
-    squares = _einsum_reduce("Sum", input, dims, keepdim, operands=(centred, centred))
+    if input.dtype.kind == "c":         # torch: |x - mean|^2, a real result
+        from contract.ops_complex import conj, real
+        squares = real(_einsum_reduce("Sum", input, dims, keepdim,
+                                      operands=(centred, conj(centred))))
+    else:
+        squares = _einsum_reduce("Sum", input, dims, keepdim, operands=(centred, centred))
     n = _count(input._data.shape, dims) - correction
     return _scaled("Var", squares, 1.0 / n if n > 0 else float("nan"))
 
@@ -209,7 +215,7 @@ def _prod_grad(x, dims, keepdim, g):
                        axis=-1)[..., ::-1]
     if keepdim:
         g = g.reshape(tuple(g.shape[k] for k in rest))
-    grad = (left * right * g[..., None]).reshape(moved.shape)
+    grad = (conj(left * right) * g[..., None]).reshape(moved.shape)   # complex: torch's conj
     return grad.transpose(tuple(perm.index(k) for k in range(x.ndim)))
 
 
