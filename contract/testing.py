@@ -1,8 +1,16 @@
 """``ct.testing.gradcheck``: compare autograd with central differences in float64.
 
+Complex inputs are checked in complex128 with torch's convention: for the real
+loss ``L = Re <v, f(z)>`` (``v`` a random cotangent, complex for a complex
+output), the gradient of ``z = x + iy`` is ``dL/dx + i dL/dy``, each part by
+central differences.
+
 >>> import contract as ct
 >>> x = ct.tensor([[1., 2.], [3., 4.]], dtype=ct.float64, requires_grad=True)
 >>> ct.testing.gradcheck(lambda a: (a * a).sum(dim=1), (x,))
+True
+>>> z = ct.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+>>> ct.testing.gradcheck(lambda a: (a * a.conj()).real + a.abs(), (z,))
 True
 """
 import numpy as np
@@ -29,7 +37,8 @@ def _to_float64(inputs):
     converted = []
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad:
-            copy = Tensor._wrap(np.array(x.detach().cpu()._data, dtype=np.float64))
+            wide = np.complex128 if x.dtype.kind == "c" else np.float64
+            copy = Tensor._wrap(np.array(x.detach().cpu()._data, dtype=wide))
             converted.append(copy.requires_grad_(True))
         else:
             converted.append(x)
@@ -37,18 +46,21 @@ def _to_float64(inputs):
 
 
 def _numerical(fn, inputs, k, eps, out_index, cotangent):
-    """d <cotangent, out> / d inputs[k], by central differences."""
+    """d Re<cotangent, out> / d inputs[k] by central differences; for a complex input
+    ``dL/dx + i dL/dy`` (torch's convention), the real and imaginary parts stepped apart."""
     x = inputs[k]._data
-    grad = np.zeros(x.shape, dtype=np.float64)
-    flat = x.reshape(-1)
+    steps = (eps, 1j * eps) if x.dtype.kind == "c" else (eps,)
+    grad = np.zeros(x.shape, dtype=x.dtype)
+    flat, out = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):
         old = flat[i]
-        flat[i] = old + eps
-        plus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
-        flat[i] = old - eps
-        minus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
-        flat[i] = old
-        grad.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        for step in steps:
+            flat[i] = old + step
+            plus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
+            flat[i] = old - step
+            minus = np.vdot(cotangent, np.asarray(_outputs(fn, inputs)[out_index]._data)).real
+            flat[i] = old
+            out[i] += (plus - minus) / (2 * eps) * (step / eps)
     return grad
 
 
@@ -69,15 +81,18 @@ def _analytic(fn, inputs, out_index, cotangent):
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
     """True when autograd's gradients of ``fn(*inputs)`` match central differences.
 
-    Inputs that require grad are copied to float64; each float output is
-    contracted with a random cotangent and differentiated with respect to
-    every such input.  Raises :class:`GradcheckError` (or returns False with
+    Inputs that require grad are copied to float64 (complex ones to
+    complex128); each float or complex output is contracted with a random
+    cotangent (complex for a complex output) and differentiated with respect
+    to every such input; a complex input's gradient is ``dL/dx + i dL/dy``.  Raises :class:`GradcheckError` (or returns False with
     ``raise_exception=False``) naming the input and the largest difference.
     """
     inputs = _to_float64(_as_tuple(inputs))
     rng = np.random.default_rng(seed)
     for j, out in enumerate(_outputs(fn, inputs)):
         cot = rng.standard_normal(out.shape)
+        if out.dtype.kind == "c":
+            cot = cot + 1j * rng.standard_normal(out.shape)
         analytic = _analytic(fn, inputs, j, cot)
         for k, x in enumerate(inputs):
             if not getattr(x, "requires_grad", False):
