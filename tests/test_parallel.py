@@ -1,0 +1,108 @@
+"""contract.parallel: chunk maps on the thread pool with BLAS held at one thread."""
+import threading
+
+import numpy as np
+import pytest
+
+from contract import parallel
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def _blas_threads():
+    return [info["num_threads"] for info in threadpoolctl.threadpool_info()
+            if info["user_api"] == "blas"]
+
+
+@pytest.fixture
+def two_workers(monkeypatch):
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
+
+
+def test_workers_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "3")
+    assert parallel.workers() == 3
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "0")
+    assert parallel.workers() == 1
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "many")
+    assert parallel.workers() >= 1
+
+
+def test_map_chunks_keeps_order_and_runs_on_pool_threads(two_workers):
+    names = parallel.map_chunks(lambda i: (i, threading.current_thread().name), list(range(6)))
+    assert [i for i, _ in names] == list(range(6))
+    assert all(name.startswith("contract") for _, name in names)
+
+
+def test_blas_is_single_threaded_inside_and_restored_after(two_workers):
+    before = _blas_threads()
+    seen = parallel.map_chunks(lambda _: _blas_threads(), [0, 1])
+    assert all(threads == [1] * len(before) for threads in seen)
+    assert _blas_threads() == before
+
+
+def test_limit_is_reference_counted(two_workers):
+    """Overlapping users: the limit holds until the last one leaves, whichever thread it is."""
+    before = _blas_threads()
+    with parallel.single_threaded_blas():
+        with parallel.single_threaded_blas():
+            assert _blas_threads() == [1] * len(before)
+        assert _blas_threads() == [1] * len(before)      # the outer user is still inside
+        depths = []
+        worker = threading.Thread(target=lambda: depths.append(_enter_and_read_depth()))
+        worker.start()
+        worker.join(5)
+        assert depths == [2] and parallel._STATE["depth"] == 1
+        assert _blas_threads() == [1] * len(before)
+    assert parallel._STATE["depth"] == 0 and _blas_threads() == before
+
+
+def _enter_and_read_depth():
+    with parallel.single_threaded_blas():
+        return parallel._STATE["depth"]
+
+
+def test_an_exception_in_a_chunk_is_raised_and_the_limit_restored(two_workers):
+    before = _blas_threads()
+
+    def boom(i):
+        if i == 1:
+            raise ValueError("chunk 1 failed")
+        return i
+    with pytest.raises(ValueError, match="chunk 1 failed"):
+        parallel.map_chunks(boom, [0, 1, 2])
+    assert _blas_threads() == before
+
+
+def test_nested_maps_run_serially_inside_a_worker(two_workers):
+    inner = parallel.map_chunks(
+        lambda i: parallel.map_chunks(lambda j: threading.current_thread().name, [0, 1]), [0, 1])
+    for names in inner:
+        assert len(set(names)) == 1          # the inner chunks stayed on the worker's thread
+
+
+def test_serial_when_one_thread_or_one_chunk_or_not_numpy(monkeypatch):
+    main = threading.current_thread().name
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "1")
+    assert parallel.map_chunks(lambda _: threading.current_thread().name, [0, 1]) == [main] * 2
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
+    assert parallel.map_chunks(lambda _: threading.current_thread().name, [0]) == [main]
+    assert not parallel.parallel_ok(object(), 4)
+
+
+def test_run_spans_writes_or_sums_in_span_order(two_workers):
+    chunks = parallel.spans(7, 3)
+    assert chunks == [(0, 3), (3, 6), (6, 7)]
+    written = parallel.run_spans(np, chunks, lambda a, b: np.arange(a, b) * 2.0, out_shape=(7,))
+    np.testing.assert_array_equal(written, np.arange(7) * 2.0)
+    summed = parallel.run_spans(np, chunks, lambda a, b: np.full(2, float(b - a)))
+    np.testing.assert_array_equal(summed, [7.0, 7.0])
+    assert parallel.run_spans(np, [(0, 0)], lambda a, b: np.zeros((0, 2)),
+                              out_shape=(0, 2)).shape == (0, 2)
+
+
+def test_serial_without_threadpoolctl(two_workers, monkeypatch):
+    """No way to hold BLAS at one thread: no pool (it would oversubscribe the cores)."""
+    monkeypatch.setattr(parallel, "_controller", lambda: None)
+    main = threading.current_thread().name
+    assert parallel.map_chunks(lambda _: threading.current_thread().name, [0, 1]) == [main] * 2
