@@ -19,8 +19,9 @@ CASES = [
     ((2, 2, 9, 6), (2, 2, 2, 2), (3, 2), (2, 1), (2, 1), 1),  # gaps between windows
 ]
 
-# whole batch in one einsum, one image per chunk, two images per chunk (the last one short)
-CHUNKS = [1 << 30, 1, "two"]
+# whole batch in one einsum, one image per chunk, two images per chunk (the last one short),
+# and the batch shared out over contract.parallel's thread pool (chunks of 2 and 1 images)
+CHUNKS = [1 << 30, 1, "two", "pool"]
 
 
 def _chunk_bytes(setting, x_shape, w_shape):
@@ -33,6 +34,10 @@ def _chunk_bytes(setting, x_shape, w_shape):
 @pytest.fixture
 def chunked(monkeypatch):
     def use(setting, x_shape, w_shape):
+        if setting == "pool":
+            monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
+            monkeypatch.setattr(conv, "_PARALLEL_BYTES", 0)
+            return
         monkeypatch.setattr(conv, "_CHUNK_BYTES", _chunk_bytes(setting, x_shape, w_shape))
     return use
 
@@ -118,3 +123,36 @@ def test_conv1d_stride1_dilated_gradients():
     x = ct.tensor(rng.standard_normal((2, 3, 11)), requires_grad=True)
     w = ct.tensor(rng.standard_normal((4, 3, 3)), requires_grad=True)
     assert gradcheck(lambda x, w: F.conv1d(x, w, padding=2, dilation=3), (x, w))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("setting", CHUNKS)
+def test_zero_size_batch_gives_empty_output_and_gradients(chunked, setting, stride):
+    """A batch of 0 images (torch allows it): an empty output and empty/zero gradients."""
+    chunked(setting, (1, 3, 8, 8), (4, 3, 3, 3))
+    out = F.conv2d(np.ones((0, 3, 8, 8)), np.ones((4, 3, 3, 3)), stride=stride, padding=1)
+    assert out.shape == (0, 4, 8 // stride, 8 // stride)
+    x = ct.tensor(np.ones((0, 3, 8, 8)), requires_grad=True)
+    w = ct.tensor(np.ones((4, 3, 3, 3)), requires_grad=True)
+    F.conv2d(x, w, stride=stride, padding=1).sum().backward()
+    assert x.grad.shape == (0, 3, 8, 8)
+    assert w.grad.shape == (4, 3, 3, 3) and not np.any(w.grad.numpy())
+
+
+def test_pooled_float32_conv_matches_serial(monkeypatch):
+    """The thread-pool path gives the same float32 values and gradients as the serial one."""
+    rng = np.random.default_rng(21)
+    x = rng.random((5, 3, 12, 12), dtype=np.float32)
+    w = rng.random((4, 3, 3, 3), dtype=np.float32)
+
+    def run():
+        tx, tw = ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)
+        out = F.conv2d(tx, tw, padding=1)
+        (out * out).sum().backward()
+        return out.detach().numpy(), tx.grad.numpy(), tw.grad.numpy()
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "1")
+    serial = run()
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
+    monkeypatch.setattr(conv, "_PARALLEL_BYTES", 0)
+    for got, want in zip(run(), serial):
+        np.testing.assert_allclose(got, want, rtol=1e-5)

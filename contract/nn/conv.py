@@ -24,6 +24,7 @@ from typing import NamedTuple, Tuple
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn._graph import array_of, is_tensor, kernel_first, namespace
+from contract.parallel import parallel_ok, per_thread, run_spans, spans, workers
 from contract.windows import (accumulate_windows, as_tuple, crop, output_shape, pad, pad_pairs,
                               window_view)
 
@@ -100,8 +101,11 @@ def _conv(x, weight, bias, n, stride, padding, dilation, groups, what):
 # -- batch-tiled execution ---------------------------------------------------------------
 # The im2col copy a GEMM makes of the window view is (kernel volume) times the input: for a
 # whole batch it leaves the caches (and, for fresh buffers, costs page faults), so the
-# planned einsum runs on batch chunks whose window copy stays about this many bytes.
+# planned einsum runs on batch chunks whose window copy stays about this many bytes.  Chunks
+# run on contract.parallel's thread pool (BLAS single-threaded meanwhile) once the whole
+# batch's window copy reaches _PARALLEL_BYTES: below it the hand-off costs more than it saves.
 _CHUNK_BYTES = 4 << 20
+_PARALLEL_BYTES = 1 << 20
 
 
 class _Geometry(NamedTuple):
@@ -112,10 +116,17 @@ class _Geometry(NamedTuple):
     groups: int
 
 
-def _chunk_size(view) -> int:
-    """Images per chunk: as many as keep one chunk's window copy near ``_CHUNK_BYTES``."""
-    per_image = prod(view.shape[1:]) * view.dtype.itemsize
-    return max(1, min(view.shape[0], _CHUNK_BYTES // max(per_image, 1)))
+def _batch_spans(xp, batch: int, per_image: int):
+    """Image spans: each chunk's window copy near ``_CHUNK_BYTES``, and at least one
+    chunk per pool thread when the batch is big enough to share out."""
+    step = max(1, min(batch, _CHUNK_BYTES // max(per_image, 1)))
+    if batch * per_image >= _PARALLEL_BYTES and parallel_ok(xp, batch):
+        step = min(step, -(-batch // workers()))
+    return spans(batch, step)
+
+
+def _image_bytes(view) -> int:
+    return prod(view.shape[1:]) * view.dtype.itemsize
 
 
 def _tiled(xp, equations, view, other, sizes, out_shape, order, batched_other=False):
@@ -123,29 +134,20 @@ def _tiled(xp, equations, view, other, sizes, out_shape, order, batched_other=Fa
 
     ``equations`` is the (batched, one image) einsum text; ``order`` puts a
     chunk's axes kernel-first; ``other`` is sliced with the chunk when
-    ``batched_other`` (the output gradient).  Results go into one preallocated
-    ``out_shape`` array, or are summed when ``out_shape`` is None.
+    ``batched_other`` (the output gradient).  Results go into one ``out_shape``
+    array, or are summed when ``out_shape`` is None.
     """
-    batch, step = view.shape[0], _chunk_size(view)
-    if step >= batch:
-        return einsum(equations[0], other, view.transpose(order), **sizes)
-    out = None
-    for start in range(0, batch, step):
-        stop = start + step
-        if step == 1:
+    def compute(start, stop):
+        if stop - start == 1:
             text, part = equations[1], view[start].transpose(_unbatched(order))
-            with_part = other[start] if batched_other else other
-        else:
-            text, part = equations[0], view[start:stop].transpose(order)
-            with_part = other[start:stop] if batched_other else other
-        value = einsum(text, with_part, part, **sizes)
-        if out_shape is None:
-            out = value if out is None else out + value
-            continue
-        if out is None:
-            out = xp.empty(out_shape, dtype=value.dtype)
-        out[start:stop] = value
-    return out
+            return einsum(text, other[start] if batched_other else other, part, **sizes)
+        part = view[start:stop].transpose(order)
+        return einsum(equations[0], other[start:stop] if batched_other else other, part,
+                      **sizes)
+    chunks = _batch_spans(xp, view.shape[0], _image_bytes(view))
+    if len(chunks) == 1:
+        return einsum(equations[0], other, view.transpose(order), **sizes)
+    return run_spans(xp, chunks, compute, out_shape)
 
 
 def _unbatched(order):
@@ -164,9 +166,8 @@ def _forward(xp, padded, weight, geo):
         return _flat_forward(xp, padded, weight, geo)
     n = len(geo.kernel)
     view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
     shape = (view.shape[0], weight.shape[0]) + tuple(view.shape[2:2 + n])
-    return _tiled(xp, _equations(n, geo.groups), view, weight, sizes, shape,
+    return _tiled(xp, _equations(n, geo.groups), view, weight, _group_sizes(geo), shape,
                   kernel_first(view.ndim, n))
 
 
@@ -205,45 +206,52 @@ def _flat_forward(xp, padded, weight, geo):
     """Stride-1 convolution over :func:`_flat_windows`, chunk by chunk."""
     n, batch = len(geo.kernel), padded.shape[0]
     view, out, rows = _flat_windows(xp, xp.ascontiguousarray(padded), geo)
-    step, texts = _chunk_size(view), _flat_texts(n, geo.groups)
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    texts, sizes = _flat_texts(n, geo.groups), _group_sizes(geo)
     order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)
-    result = None
-    for start in range(0, batch, step):
-        part = view[start] if step == 1 else view[start:start + step].transpose(order)
-        value = einsum(texts[step == 1], weight, part, **sizes)
-        grid = xp.lib.stride_tricks.as_strided(
+
+    def compute(start, stop):
+        one = stop - start == 1
+        part = view[start] if one else view[start:stop].transpose(order)
+        value = einsum(texts[one], weight, part, **sizes)
+        return xp.lib.stride_tricks.as_strided(
             value, shape=value.shape[:-1] + out,
             strides=value.strides[:-1] + tuple(value.strides[-1] * r for r in rows))
-        if result is None:
-            result = xp.empty((batch, weight.shape[0]) + out, dtype=value.dtype)
-        result[start:start + step] = grid
-    return result
+    chunks = _batch_spans(xp, batch, _image_bytes(view))
+    result = run_spans(xp, chunks, compute, (batch, weight.shape[0]) + out)
+    return xp.ascontiguousarray(result)        # one chunk: its rows still hold the wrap-around
 
 
 def _flat_weight_grad(xp, padded, grad, geo):
     """Stride-1 weight gradient over :func:`_flat_windows`: the output gradient laid
-    into zero-tailed rows of input width meets the windows, summed chunk by chunk."""
+    into zero-tailed rows of input width meets the windows, summed chunk by chunk
+    (each pool thread lays its chunks into its own buffer)."""
     n, batch, out_ch = len(geo.kernel), padded.shape[0], grad.shape[1]
     view, out, rows = _flat_windows(xp, xp.ascontiguousarray(padded), geo)
-    step, texts = _chunk_size(view), _flat_texts(n, geo.groups, forward=False)
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
+    texts, sizes = _flat_texts(n, geo.groups, forward=False), _group_sizes(geo)
     order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)
-    spread = xp.zeros((step, out_ch, out[0] * rows[0]), dtype=grad.dtype)
-    inner = spread.reshape((step, out_ch, out[0]) + tuple(padded.shape[3:]))
-    inner = inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
-    length = view.shape[-1]
-    total = None
-    for start in range(0, batch, step):
-        count = min(step, batch - start)
-        inner[:count] = grad[start:start + count]
-        if step == 1:
-            value = einsum(texts[1], spread[0, :, :length], view[start], **sizes)
-        else:
-            value = einsum(texts[0], spread[:count, :, :length],
-                           view[start:start + count].transpose(order), **sizes)
-        total = value if total is None else total + value
-    return total
+    chunks = _batch_spans(xp, batch, _image_bytes(view))
+    widest, length = max(stop - start for start, stop in chunks), view.shape[-1]
+
+    def make_buffer():
+        spread = xp.zeros((max(widest, 1), out_ch, out[0] * rows[0]), dtype=grad.dtype)
+        inner = spread.reshape((spread.shape[0], out_ch, out[0]) + tuple(padded.shape[3:]))
+        return spread, inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
+    buffer = per_thread(make_buffer)
+
+    def compute(start, stop):
+        spread, inner = buffer()
+        count = stop - start
+        inner[:count] = grad[start:stop]
+        if count == 1:
+            return einsum(texts[1], spread[0, :, :length], view[start], **sizes)
+        return einsum(texts[0], spread[:count, :, :length],
+                      view[start:stop].transpose(order), **sizes)
+    return run_spans(xp, chunks, compute)
+
+
+def _group_sizes(geo):
+    """The keyword size of the group label, when the convolution is grouped."""
+    return {"g": geo.groups} if geo.groups > 1 else {}
 
 
 def _weight_grad(xp, padded, grad, geo):
@@ -256,8 +264,7 @@ def _weight_grad(xp, padded, grad, geo):
     chan, out = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
     texts = (f"b {out} {spatial}, {chan} {kernel} b {spatial} -> {out} c {kernel}",
              f"{out} {spatial}, {chan} {kernel} {spatial} -> {out} c {kernel}")
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
-    return _tiled(xp, texts, view, grad, sizes, None, kernel_first(view.ndim, n),
+    return _tiled(xp, texts, view, grad, _group_sizes(geo), None, kernel_first(view.ndim, n),
                   batched_other=True)
 
 
@@ -284,19 +291,13 @@ def _input_grad(xp, grad, weight, padded_shape, geo):
     names, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
     text = f"{out} c {kernel}, b {out} {names} -> {chan} {kernel} b {names}"
     back = (n + 1, 0) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(1, n + 1))
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
     per_image = padded_shape[1] * prod(geo.kernel) * prod(grad.shape[2:]) * grad.dtype.itemsize
-    step = max(1, min(grad.shape[0], _CHUNK_BYTES // max(per_image, 1)))   # window gradient
-    total = None
-    for start in range(0, grad.shape[0], step):
-        windows = einsum(text, weight, grad[start:start + step], **sizes).transpose(back)
-        part = accumulate_windows(xp, windows, spatial, geo.kernel, geo.stride, geo.dilation)
-        if step >= grad.shape[0]:
-            return part
-        if total is None:
-            total = xp.empty(tuple(padded_shape), dtype=part.dtype)
-        total[start:start + step] = part
-    return total
+
+    def compute(start, stop):         # the chunk's window gradient, added back onto its images
+        windows = einsum(text, weight, grad[start:stop], **_group_sizes(geo)).transpose(back)
+        return accumulate_windows(xp, windows, spatial, geo.kernel, geo.stride, geo.dilation)
+    return run_spans(xp, _batch_spans(xp, grad.shape[0], per_image), compute,
+                     tuple(padded_shape))
 
 
 def _flat_transposed(xp, grad, weight, padded_shape, geo):
@@ -316,31 +317,35 @@ def _flat_transposed(xp, grad, weight, padded_shape, geo):
     rows = tuple(prod(spatial[a + 1:]) for a in range(n))
     lead = sum(d * (k - 1) * r for k, d, r in zip(geo.kernel, geo.dilation, rows))
     length = lead + prod(spatial)
-    per_image = out_ch * prod(geo.kernel) * prod(spatial) * grad.dtype.itemsize
-    step = max(1, min(batch, _CHUNK_BYTES // max(per_image, 1)))
-    flat = xp.zeros((step, out_ch, length), dtype=grad.dtype)
-    inner = flat[:, :, lead:lead + out[0] * rows[0]].reshape((step, out_ch, out[0]) + spatial[1:])
-    inner = inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
-    item = flat.dtype.itemsize
+    chunks = _batch_spans(xp, batch, out_ch * prod(geo.kernel) * prod(spatial)
+                          * grad.dtype.itemsize)
+    widest = max(max(stop - start for start, stop in chunks), 1)
+
+    def make_buffer():             # the zero-margined flat gradient rows of one thread's chunks
+        flat = xp.zeros((widest, out_ch, length), dtype=grad.dtype)
+        inner = flat[:, :, lead:lead + out[0] * rows[0]].reshape((widest, out_ch, out[0])
+                                                                  + spatial[1:])
+        return flat, inner[(Ellipsis,) + tuple(slice(0, m) for m in out[1:])]
+    buffer = per_thread(make_buffer)
     chan, outs = ("(g c)", "(g o)") if geo.groups > 1 else ("c", "o")
     kernel = " ".join(_KERNEL[:n])
     texts = (f"{chan} o {kernel}, {outs} {kernel} b p -> b {chan} p",
              f"{chan} o {kernel}, {outs} {kernel} p -> {chan} p")
     order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)      # kernel-first, as in _forward
-    sizes = {"g": geo.groups} if geo.groups > 1 else {}
     weight = _transposed_weight(xp, weight, geo.groups)
-    total = xp.empty(padded_shape, dtype=grad.dtype)
-    for start in range(0, batch, step):
-        count = min(step, batch - start)
-        inner[:count] = grad[start:start + count]
+
+    def compute(start, stop):
+        flat, inner = buffer()
+        count, item = stop - start, flat.dtype.itemsize
+        inner[:count] = grad[start:stop]
         view = xp.lib.stride_tricks.as_strided(
             flat, shape=(count, out_ch) + tuple(geo.kernel) + (prod(spatial),),
             strides=(out_ch * length * item, length * item)
             + tuple(d * r * item for d, r in zip(geo.dilation, rows)) + (item,))
-        view = view[0] if step == 1 else view.transpose(order)
-        value = einsum(texts[step == 1], weight, view, **sizes)
-        total[start:start + count] = value.reshape((count, -1) + spatial)
-    return total
+        view = view[0] if count == 1 else view.transpose(order)
+        value = einsum(texts[count == 1], weight, view, **_group_sizes(geo))
+        return value.reshape((count, padded_shape[1]) + spatial)
+    return run_spans(xp, chunks, compute, padded_shape)
 
 
 def _conv_node(x, weight, geo):
