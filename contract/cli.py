@@ -106,6 +106,9 @@ def _add_bench(commands) -> None:
     how.add_argument("--quick", action="store_true", help="smaller sizes (for a smoke test)")
     how.add_argument("--seed", type=int, default=0, help="seed of the generators (default 0)")
     how.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
+    how.add_argument("--malloc-as-is", action="store_true",
+                     help="leave glibc's malloc thresholds alone (by default large buffers are "
+                          "kept in the heap so no engine pays page faults by process history)")
     out = bench.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="write the results as JSON")
     out.add_argument("--plot", metavar="FILE.png", help="plot time and FLOPs per case")

@@ -150,3 +150,12 @@ def test_quick_suites_build_cases():
         for case in load_suite(name).cases(args):
             assert case.baseline in case.engines
             assert any(label.startswith("contract") for label in case.engines)
+
+
+def test_steady_allocator_sets_glibc_thresholds_and_the_cli_can_skip_it():
+    import platform
+    from contract.bench.runner import steady_allocator
+    from contract.cli import build_parser
+    assert steady_allocator() is (platform.libc_ver()[0] == "glibc")
+    assert build_parser().parse_args(["bench", "--malloc-as-is"]).malloc_as_is
+    assert not build_parser().parse_args(["bench"]).malloc_as_is

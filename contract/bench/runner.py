@@ -60,6 +60,30 @@ class TargetResult:
         return asdict(self)
 
 
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def steady_allocator(limit: int = 1 << 30) -> bool:
+    """Keep freed buffers up to ``limit`` bytes in the heap (glibc only; True if set).
+
+    glibc serves a large ``malloc`` by ``mmap`` until a free of one that size
+    raises its dynamic threshold, so whether a 16 MB result costs thousands of
+    page faults on every call depends on the process's history: on the dev VM
+    the same ``torch`` conv timed 8.5 ms or 25-30 ms from one process to the
+    next.  A fixed threshold makes every engine meet the same steady state.
+    """
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return bool(libc and libc.mallopt(_M_MMAP_THRESHOLD, limit)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, 2 * limit))
+    except (OSError, AttributeError):       # not glibc
+        return False
+
+
 def calls_per_repeat(fn: Callable, min_seconds: float) -> int:
     """How many calls make one repeat last at least ``min_seconds`` (timeit's autorange)."""
     number = 1

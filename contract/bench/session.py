@@ -150,6 +150,9 @@ def run_bench(args) -> int:
         return 0
     use_rich = not args.plain and sys.stdout.isatty() and _has_rich()
     say = (lambda text: print(text, file=sys.stderr))
+    if not getattr(args, "malloc_as_is", False):
+        from contract.bench.runner import steady_allocator
+        steady_allocator()
     pairs = gather(args, say)
     rows, targets = progress_runner(pairs, args, use_rich)
     print_report(rows, targets, use_rich)
