@@ -296,6 +296,8 @@ def clamp(input, min=None, max=None):
     """
     if min is None and max is None:
         raise ContractError("clamp needs at least one of min or max")
+    if input.dtype.kind == "c":
+        raise ContractError(f"clamp is not supported for complex tensors (dtype {input.dtype})")
     out = input
     if min is not None:
         out = where(lt(out, min), min, out)
@@ -331,9 +333,13 @@ def addcdiv(input, tensor1, tensor2, value=1):
 
 
 # -- comparisons (bool results, no gradient) -------------------------------------------
-def _compare(fn):
+def _compare(fn, name=None):
+    """A comparison; an ordering (``name`` given) refuses complex tensors, as torch does."""
     def op(input, other):
         a, b = _pair(input, other)
+        if name is not None and a._data.dtype.kind == "c":
+            raise ContractError(f"{name} is not supported for complex tensors (dtype "
+                                f"{a._data.dtype})")
         broadcast_equation(a._data.shape, b._data.shape)
         return Tensor._wrap(fn(a._data, b._data))
     return op
@@ -341,10 +347,10 @@ def _compare(fn):
 
 eq = _compare(lambda x, y: x == y)
 ne = _compare(lambda x, y: x != y)
-lt = _compare(lambda x, y: x < y)
-le = _compare(lambda x, y: x <= y)
-gt = _compare(lambda x, y: x > y)
-ge = _compare(lambda x, y: x >= y)
+lt = _compare(lambda x, y: x < y, "lt")
+le = _compare(lambda x, y: x <= y, "le")
+gt = _compare(lambda x, y: x > y, "gt")
+ge = _compare(lambda x, y: x >= y, "ge")
 
 
 def _comparable(value):

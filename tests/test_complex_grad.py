@@ -269,3 +269,13 @@ def test_tensor_sum_with_a_real_dtype_follows_torch():
     assert as_float.dtype == np.float32 and as_float.item() == 3.75
     assert as_int.dtype == np.int64 and as_int.item() == 3
     assert z.sum(dtype=ct.complex128).item() == 3.75 + 1j
+
+
+def test_orderings_and_clamp_refuse_complex_as_torch_does():
+    z = ct.tensor([1 + 1j, 2 - 1j])
+    for op in (lambda: z < 1, lambda: z >= z, lambda: ct.gt(z, 0), lambda: z.le(1)):
+        with pytest.raises(ct.ContractError, match="not supported for complex"):
+            op()
+    with pytest.raises(ct.ContractError, match="clamp is not supported for complex"):
+        z.clamp(0, 1)
+    assert (z == z).numpy().tolist() == [True, True] and (z != 1).numpy().tolist() == [True] * 2
