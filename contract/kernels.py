@@ -122,8 +122,8 @@ def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
     stay leading, so the labels it is contracted over next rotate to the
     front and later steps read it as a transposed view (opt_einsum's layout).
     """
-    kernel = _compile_pair(la, lb, keep, sizes)
-    swapped = _compile_pair(lb, la, keep, sizes)
+    kernel = _compile_pair(la, lb, keep, sizes, want)
+    swapped = _compile_pair(lb, la, keep, sizes, want)
     size_a, size_b = prod(sizes[x] for x in la), prod(sizes[x] for x in lb)
     first = (kernel.copies, want is not None and kernel.out != tuple(want), size_a < size_b)
     second = (swapped.copies, want is not None and swapped.out != tuple(want), size_b < size_a)
@@ -133,7 +133,7 @@ def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
     return Kernel(swapped.name, lambda xp, a, b: inner(xp, b, a), swapped.out, swapped.copies)
 
 
-def _compile_pair(la, lb, keep, sizes) -> Kernel:
+def _compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
     sum_a, la = _sum_first(la, lb, keep)
     sum_b, lb = _sum_first(lb, la, keep)
     contracted = [lab for lab in la if lab in lb and lab not in keep]
@@ -141,6 +141,9 @@ def _compile_pair(la, lb, keep, sizes) -> Kernel:
         kernel = _compile_mul(la, lb)
     else:
         kernel = _compile_matmul(la, lb, keep, sizes, contracted)
+        direct = _broadcast_matmul(la, lb, want, sizes, contracted)
+        if direct is not None and direct.copies <= kernel.copies:
+            kernel = direct
     pa, pb = _pre(sum_a), _pre(sum_b)
     if pa is None and pb is None:
         return kernel
@@ -234,6 +237,48 @@ def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
     copies = (size_a if perm_a is not None and flat_a else 0) + (
         size_b if perm_b is not None and flat_b else 0)
     return Kernel("bmm" if batch else "gemm", gemm, out, copies)
+
+
+BROADCAST_MIN_FLOPS = 1 << 16   # per-matrix work below which one big GEMM + a view is faster
+
+
+def _broadcast_matmul(la, lb, want, sizes, contracted):
+    """The final step written straight in the output order ``want``.
+
+    When ``want`` leads with free labels of ``b`` (``outer``), then ``a``'s
+    free labels, then ``b``'s other free ones (``b o h w`` from ``o k`` and
+    ``b k h w``), ``matmul(a (m, k), b (outer, k, n))`` broadcasts ``a`` over
+    ``outer`` and its result is already ``want``: no transposed view left for
+    the caller to copy.  None when ``want`` is not of that form, a label is
+    batched, or each matrix is too small for a BLAS call of its own.
+    """
+    if want is None or any(x in lb and x not in contracted for x in la):
+        return None
+    left = [x for x in la if x not in contracted]
+    right = [x for x in lb if x not in contracted]
+    want = list(want)
+    cut = next((i for i, x in enumerate(want) if x not in right), len(want))
+    outer, middle, rest = want[:cut], want[cut:cut + len(left)], want[cut + len(left):]
+    if (not outer or not left or sorted(middle) != sorted(left)
+            or sorted(outer + rest) != sorted(right)):
+        return None
+    m, k, n, count = (prod(sizes[x] for x in g) for g in (left, contracted, rest, outer))
+    if m * k * n < BROADCAST_MIN_FLOPS:
+        return None
+    order_a, trans_a = _choose(la, middle + contracted, contracted + middle)
+    order_b, trans_b = _choose(lb, outer + contracted + rest, outer + rest + contracted)
+    perm_a, perm_b = _perm(la, order_a), _perm(lb, order_b)
+    shape_a, shape_b = ((k, m) if trans_a else (m, k)), (count,) + ((n, k) if trans_b else (k, n))
+    out_shape = tuple(sizes[x] for x in want)
+
+    def direct(xp, a, b):
+        a = (a if perm_a is None else a.transpose(perm_a)).reshape(shape_a)
+        b = (b if perm_b is None else b.transpose(perm_b)).reshape(shape_b)
+        c = xp.matmul(a.T if trans_a else a, b.swapaxes(-1, -2) if trans_b else b)
+        return c.reshape(out_shape)
+    copies = (prod(sizes[x] for x in la) if perm_a is not None else 0) + (
+        prod(sizes[x] for x in lb) if perm_b is not None else 0)
+    return Kernel("gemm", direct, tuple(want), copies)
 
 
 def compile_nary(terms, out) -> Kernel:

@@ -237,3 +237,34 @@ def test_gemm_shaped_steps_use_blas_kernels(equation, shapes, kernel):
 def test_every_step_of_a_chain_is_gemm():
     shapes = [(10, 20), (20, 30), (30, 40), (40, 5)]
     assert {s.kernel for s in ct.plan("ab,bc,cd,de->ae", *shapes).steps} == {"gemm"}
+
+
+@pytest.mark.parametrize("text,shapes", [
+    ("ij,bjk->bik", [(40, 50), (3, 50, 60)]),
+    ("ji,bjk->bik", [(50, 40), (3, 50, 60)]),           # a transposed weight
+    ("ij,bkj->bik", [(40, 50), (3, 60, 50)]),           # contracted axis last in b
+    ("o c i j, b c i j h w -> b o h w", [(16, 3, 2, 2), (4, 3, 2, 2, 30, 30)]),   # the conv
+    ("ij,bcjk->bcik", [(40, 50), (2, 3, 50, 60)]),      # two outer labels
+])
+def test_final_gemm_writes_the_output_order_directly(text, shapes):
+    """A final step whose output leads with one operand's free labels is a broadcast matmul:
+    the result is the requested layout (C-contiguous), equal to NumPy's."""
+    rng = np.random.default_rng(3)
+    ops = [rng.standard_normal(s) for s in shapes]
+    plan = ct.plan(text, *ops)
+    assert plan.steps[-1].kernel == "gemm"
+    got = plan(*ops)
+    assert got.flags.c_contiguous
+    np.testing.assert_allclose(got, np.einsum(text.replace(" ", ""), *ops), rtol=1e-10,
+                               atol=1e-10)
+
+
+def test_small_final_gemms_stay_one_gemm_and_a_view():
+    """Below BROADCAST_MIN_FLOPS per matrix one big GEMM plus a transposed view is kept."""
+    from contract.kernels import BROADCAST_MIN_FLOPS, compile_pair
+    small = compile_pair((0, 1), (2, 1, 3), keep={0, 2, 3}, sizes=(4, 4, 100, 4),
+                         want=(2, 0, 3))
+    assert 4 * 4 * 4 < BROADCAST_MIN_FLOPS and small.out != (2, 0, 3)
+    big = compile_pair((0, 1), (2, 1, 3), keep={0, 2, 3}, sizes=(64, 64, 3, 64),
+                       want=(2, 0, 3))
+    assert big.out == (2, 0, 3) and big.copies == 0
