@@ -124,8 +124,8 @@ def test_conv1d_matches_loops(stride, padding, dilation, groups):
 
 
 def test_conv_is_one_einsum_with_the_documented_equation():
-    assert conv_equation(2, 1) == "o c i j, c i j b h w -> b o h w"
-    assert conv_equation(2, 3) == "(g o) c i j, (g c) i j b h w -> b (g o) h w"
+    assert conv_equation(2, 1) == "o c i j, b c i j h w -> b o h w"
+    assert conv_equation(2, 3) == "(g o) c i j, b (g c) i j h w -> b (g o) h w"
     rng = np.random.default_rng(6)
     x, weight = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 2, 2))
     windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))

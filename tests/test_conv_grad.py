@@ -83,3 +83,20 @@ def test_max_pool_return_indices_on_tensors():
     x = ct.tensor([[[[1., 5.], [3., 2.]]]], requires_grad=True)
     values, indices = F.max_pool2d(x, 2, return_indices=True)
     assert values.item() == 5.0 and indices.item() == 1 and not indices.requires_grad
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("kinds", ["cc", "cr", "rc"])
+def test_complex_conv_gradients_follow_torchs_convention(stride, kinds):
+    """z.grad = dL/dx + i dL/dy (conjugated VJPs); a real operand gets a real gradient."""
+    rng = np.random.default_rng(31)
+
+    def draw(shape, kind):
+        a = rng.standard_normal(shape)
+        return a + 1j * rng.standard_normal(shape) if kind == "c" else a
+    x = ct.tensor(draw((2, 2, 5, 6), kinds[0]), requires_grad=True)
+    w = ct.tensor(draw((3, 2, 3, 2), kinds[1]), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, stride=stride, padding=1), (x, w))
+    (abs(F.conv2d(x, w, stride=stride, padding=1)) ** 2).sum().backward()
+    for t, kind in zip((x, w), kinds):
+        assert np.iscomplexobj(t.grad.numpy()) == (kind == "c")

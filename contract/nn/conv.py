@@ -1,11 +1,13 @@
 """Convolution as one einsum over the window view of the padded input.
 
-``conv2d`` is ``o c i j, c i j b h w -> b o h w``: the weight against the
-strided window view (groups: ``(g o) c i j, (g c) i j b h w -> b (g o) h w``),
-laid out kernel-first so that the GEMM's im2col copy is cheap, planned by the same
-planner as every einsum.  When a whole batch's window copy would leave the caches
-(over ``_CHUNK_BYTES``), the same planned einsum runs on batch chunks (one image:
-``o c i j, c i j h w -> o h w``), writing into one preallocated output.
+``conv2d`` is ``o c i j, b c i j h w -> b o h w``: the weight against the
+strided window view (groups: ``(g o) c i j, b (g c) i j h w -> b (g o) h w``),
+planned by the same planner as every einsum; its GEMM (``weight @ windows``,
+broadcast over the batch) writes the ``b o h w`` output directly.  When a whole
+batch's window copy would leave the caches (over ``_CHUNK_BYTES``), the same
+planned einsum runs on batch chunks (one image: ``o c i j, c i j h w -> o h w``),
+written into one output, on :mod:`contract.parallel`'s thread pool when the batch
+is large enough to share out.
 
 On Tensors the conv is one graph node.  Its weight gradient is the output
 gradient against the windows (``b o h w, c i j b h w -> o c i j``), summed over
@@ -21,6 +23,7 @@ array([[[1., 3., 5., 7.]]])
 from math import prod
 from typing import NamedTuple, Tuple
 
+from contract.dtypes import conj
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn._graph import array_of, is_tensor, kernel_first, namespace
@@ -34,18 +37,19 @@ _KERNEL = ("i", "j", "k")
 
 def conv_equation(n: int, groups: int, batched: bool = True) -> str:
     """The einsum text of an n-D convolution: weight first, then the window view
-    in kernel-first order (channel, kernel, batch, out), so the GEMM's im2col
-    copy runs over contiguous rows.
+    as (batch, channel, kernel, out).  The GEMM's im2col copy then runs over
+    whole output rows, and the planner's final step, ``matmul(weight (o, c i j),
+    windows (b, c i j, h w))``, writes ``b o h w`` directly (no transpose left).
 
     >>> conv_equation(2, 1)
-    'o c i j, c i j b h w -> b o h w'
+    'o c i j, b c i j h w -> b o h w'
     >>> conv_equation(1, 2)
-    '(g o) c i, (g c) i b h -> b (g o) h'
+    '(g o) c i, b (g c) i h -> b (g o) h'
     """
     spatial, kernel = " ".join(_SPATIAL[:n]), " ".join(_KERNEL[:n])
     chan, out = ("(g c)", "(g o)") if groups > 1 else ("c", "o")
     lead = "b " if batched else ""
-    return f"{out} c {kernel}, {chan} {kernel} {lead}{spatial} -> {lead}{out} {spatial}"
+    return f"{out} c {kernel}, {lead}{chan} {kernel} {spatial} -> {lead}{out} {spatial}"
 
 
 def _padding_pairs(padding, kernel, stride, dilation, what):
@@ -167,8 +171,9 @@ def _forward(xp, padded, weight, geo):
     n = len(geo.kernel)
     view = window_view(xp, padded, geo.kernel, geo.stride, geo.dilation)
     shape = (view.shape[0], weight.shape[0]) + tuple(view.shape[2:2 + n])
+    batch_first = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
     return _tiled(xp, _equations(n, geo.groups), view, weight, _group_sizes(geo), shape,
-                  kernel_first(view.ndim, n))
+                  batch_first)
 
 
 def _flat_windows(xp, padded, geo):
@@ -196,7 +201,7 @@ def _flat_texts(n, groups, forward=True):
     chan, outs = ("(g c)", "(g o)") if groups > 1 else ("c", "o")
     kernel = " ".join(_KERNEL[:n])
     if forward:
-        return (f"{outs} c {kernel}, {chan} {kernel} b p -> b {outs} p",
+        return (f"{outs} c {kernel}, b {chan} {kernel} p -> b {outs} p",
                 f"{outs} c {kernel}, {chan} {kernel} p -> {outs} p")
     return (f"b {outs} p, {chan} {kernel} b p -> {outs} c {kernel}",
             f"{outs} p, {chan} {kernel} p -> {outs} c {kernel}")
@@ -207,11 +212,10 @@ def _flat_forward(xp, padded, weight, geo):
     n, batch = len(geo.kernel), padded.shape[0]
     view, out, rows = _flat_windows(xp, xp.ascontiguousarray(padded), geo)
     texts, sizes = _flat_texts(n, geo.groups), _group_sizes(geo)
-    order = (1,) + tuple(range(2, 2 + n)) + (0, n + 2)
 
     def compute(start, stop):
         one = stop - start == 1
-        part = view[start] if one else view[start:stop].transpose(order)
+        part = view[start] if one else view[start:stop]
         value = einsum(texts[one], weight, part, **sizes)
         return xp.lib.stride_tricks.as_strided(
             value, shape=value.shape[:-1] + out,
@@ -360,14 +364,14 @@ def _conv_node(x, weight, geo):
     if not (is_tensor(x) or is_tensor(weight)):
         return out
 
-    def vjp(grad):
-        grad = grad if batched else grad[None]
+    def vjp(grad):          # complex: conj(VJP(conj(grad))), torch's convention
+        grad = conj(grad if batched else grad[None])
         grad_w = grad_x = None
         if getattr(weight, "requires_grad", False):
-            grad_w = _weight_grad(xp, padded, grad, geo)
+            grad_w = conj(_weight_grad(xp, padded, grad, geo))
         if getattr(x, "requires_grad", False):
             grad_x = crop(_input_grad(xp, grad, kernel_data, padded.shape, geo), geo.pairs)
-            grad_x = grad_x if batched else grad_x[0]
+            grad_x = conj(grad_x if batched else grad_x[0])
         return grad_x, grad_w
     from contract.autograd import record
     return record("conv", out, (x, weight), vjp)

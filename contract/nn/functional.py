@@ -7,7 +7,7 @@
   equation ``b c (h p) (w q) -> b c h w`` (odd sizes cropped first, as torch's
   pooling rounds down); other strides sum a strided window view.
 - ``conv2d`` (see :mod:`contract.nn.conv`) contracts the weight with the window
-  view of the padded input: ``o c i j, c i j b h w -> b o h w``, planned like
+  view of the padded input: ``o c i j, b c i j h w -> b o h w``, planned like
   any einsum, on batch chunks when the window copy would leave the caches.  Its
   backward is einsums too: the output gradient against the windows (weight),
   and a transposed convolution or the window gradient added back (input).
