@@ -26,10 +26,10 @@ backward through the same graph without ``retain_graph=True`` raises.
 tensor([2., 2.])
 """
 import threading
-from contextlib import contextmanager
 
 from contract.dtypes import grad_cast
 from contract.errors import ContractError
+from contract.versions import check_versions, saved_versions
 
 class _State(threading.local):
     enabled = True
@@ -96,28 +96,34 @@ def enable_grad():
 class Node:
     """A recorded op: its torch-like name, parent Tensors and VJP closure."""
 
-    __slots__ = ("_name", "parents", "vjp", "freed", "__weakref__")
+    __slots__ = ("_name", "parents", "vjp", "freed", "edges", "versions", "__weakref__")
 
     def __init__(self, name, parents, vjp):
         self._name = name
         self.parents = parents
         self.vjp = vjp
         self.freed = False
+        # where each parent's gradient goes (its grad_fn, the leaf itself, or None), fixed at
+        # record time so that a later in-place update of a parent does not re-route it
+        self.edges = tuple(_edge(p) for p in parents)
+        self.versions = ()
 
     def name(self):
         return self._name
 
     @property
     def next_functions(self):
-        return tuple((p.grad_fn if _is_tensor(p) else None, 0) for p in self.parents)
+        return tuple((e if isinstance(e, Node) else None, 0) for e in self.edges)
 
     def __repr__(self):
         return f"<{self._name}>"
 
 
-def _is_tensor(x):
-    from contract.tensor import Tensor
-    return isinstance(x, Tensor)
+def _edge(p):
+    """The gradient target of parent ``p``: its node, itself (a leaf), or None."""
+    if not getattr(p, "requires_grad", False):
+        return None
+    return p if p.grad_fn is None else p.grad_fn
 
 
 _TENSOR = []
@@ -137,8 +143,9 @@ def record(name, data, parents, vjp):
     if is_grad_enabled():
         for p in parents:
             if isinstance(p, Tensor) and p.requires_grad:
-                out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
+                node = out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
                 out.requires_grad = True
+                node.versions = saved_versions(node.parents, out)
                 return out
     out.grad_fn = None
     out.requires_grad = False
@@ -180,9 +187,8 @@ def _topological(root):
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for p in node.parents:
-            fn = getattr(p, "grad_fn", None)
-            if fn is not None and id(fn) not in seen:
+        for fn in node.edges:
+            if isinstance(fn, Node) and id(fn) not in seen:
                 stack.append((fn, False))
     order.reverse()
     return order
@@ -247,20 +253,22 @@ _HANDED = "arrays handed out"   # key in the backward dict: ids of arrays alread
 
 
 def _run_node(node, g, grads):
+    if node.versions:
+        check_versions(node)
     parent_grads = node.vjp(g)
     if len(parent_grads) != len(node.parents):
         raise NotImplementedError(f"{node.name()}: its vjp returned {len(parent_grads)} "
                                   f"gradients for {len(node.parents)} parents")
-    for p, pg in zip(node.parents, parent_grads):
-        if pg is None or not getattr(p, "requires_grad", False):
+    for p, edge, pg in zip(node.parents, node.edges, parent_grads):
+        if pg is None or edge is None:
             continue
         pg = unbroadcast(p._xp, pg, p._data.shape)
         if pg.dtype != p._data.dtype:
             pg = grad_cast(pg, p._data.dtype)   # a real parent of a complex op: the real part
-        if p.grad_fn is None:
-            _to_leaf(p, pg, grads[_HANDED])
+        if isinstance(edge, Node):
+            _accumulate(grads, id(edge), pg)
         else:
-            _accumulate(grads, id(p.grad_fn), pg)
+            _to_leaf(edge, pg, grads[_HANDED])
 
 
 def _to_leaf(leaf, g, handed=None):

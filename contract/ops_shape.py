@@ -15,6 +15,7 @@ from contract.creation import as_dtype, shape_args
 from contract.dtypes import grad_cast
 from contract.errors import ContractError, ShapeError
 from contract.tensor import Tensor, _dim, _xp_of
+from contract.views import is_basic, mark_view
 
 
 def _reshaped(input, shape, copy):
@@ -38,8 +39,17 @@ def _reshaped(input, shape, copy):
                          "least one dimension spans across two contiguous subspaces). Use "
                          ".reshape(...) instead.") from None
     old = x.shape
-    return record("View" if not copy else "Reshape", out, (input,),
+    made = record("View" if not copy else "Reshape", out, (input,),
                   lambda g: (g.reshape(old),))
+    if not copy or _shares(out, x):
+        mark_view(made, input, lambda a: a.reshape(shape))
+    return made
+
+
+def _shares(out, x):
+    """True when the backend array ``out`` is a view on ``x``'s memory."""
+    base = getattr(out, "base", None)
+    return base is not None and (base is x or base is getattr(x, "base", None))
 
 
 def _reshape(x, shape, copy):
@@ -85,8 +95,9 @@ def permute(input, *dims):
         raise ContractError(f"permute: dims {list(dims)} are not a permutation of "
                             f"{input.ndim} axes")
     inverse = tuple(perm.index(k) for k in range(len(perm)))
-    return record("Permute", input._data.transpose(perm), (input,),
+    made = record("Permute", input._data.transpose(perm), (input,),
                   lambda g: (g.transpose(inverse),))
+    return mark_view(made, input, lambda a: a.transpose(perm))
 
 
 def transpose(input, dim0, dim1):
@@ -132,7 +143,9 @@ def expand(input, *sizes):
     except ValueError:
         raise ShapeError(f"the expanded size {list(sizes)} does not fit the tensor's shape "
                          f"{tuple(input.shape)}") from None
-    return record("Expand", out, (input,), lambda g: (g,))
+    made = record("Expand", out, (input,), lambda g: (g,))
+    xp = _xp_of(input._data)
+    return mark_view(made, input, lambda a: xp.broadcast_to(a, target))
 
 
 def expand_as(input, other):
@@ -215,27 +228,17 @@ def getitem(input, index):
     except (TypeError, ValueError) as err:
         raise ContractError(f"invalid index {index!r}: {err}") from None
 
+    shape = x.shape      # the vjp keeps the shape only: x is not saved for backward
+
     def vjp(g):
         xp = _xp_of(g)
-        full = xp.zeros(x.shape, dtype=g.dtype)
+        full = xp.zeros(shape, dtype=g.dtype)
         xp.add.at(full, idx, g)
         return (full,)
-    return record("Index", out, (input,), vjp)
-
-
-def setitem(input, index, value):
-    from contract.autograd import is_grad_enabled
-    if input.requires_grad and is_grad_enabled():
-        raise ContractError("a tensor that requires grad is being used in an in-place "
-                            "operation (item assignment); wrap it in ct.no_grad()")
-    try:
-        input._data[_index(index)] = value._data if isinstance(value, Tensor) else value
-    except IndexError as err:
-        raise ShapeError(f"index {index!r} is out of range for shape {tuple(input.shape)}: "
-                         f"{err}") from None
-    except (TypeError, ValueError) as err:
-        raise ContractError(f"cannot assign {type(value).__name__} at index {index!r}: "
-                            f"{err}") from None
+    made = record("Index", out, (input,), vjp)
+    if is_basic(idx):
+        mark_view(made, input, lambda a: a[idx])
+    return made
 
 
 def gather(input, dim, index):
@@ -341,7 +344,7 @@ METHODS = {
     "float": _caster("float32"), "double": _caster("float64"), "long": _caster("int64"),
     "int": _caster("int32"), "half": _caster("float16"), "bool": _caster("bool"),
     "type_as": lambda self, other: to(self, other.dtype),
-    "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "chunk": chunk,
+    "__getitem__": getitem, "gather": gather, "chunk": chunk,
     "flip": flip, "swapaxes": transpose,
 }
 FUNCTIONS = {name: METHODS[name] for name in (

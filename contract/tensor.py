@@ -74,7 +74,9 @@ def wrap(array, requires_grad=False):
 class Tensor:
     """An n-dimensional array with autograd; create it with ``ct.tensor`` & co."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "__weakref__")
+    # _view: how this tensor was made as a view of another (contract/views.py), or None;
+    # _vbox: the version counter of its storage (contract/versions.py), or None until needed
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_view", "_vbox", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None     # ndarray (op) Tensor defers to the Tensor's reflected operator
 
@@ -83,6 +85,7 @@ class Tensor:
         made = make(data, requires_grad=requires_grad)
         self._data, self.grad, self.grad_fn = made._data, None, None
         self.requires_grad = made.requires_grad
+        self._view = self._vbox = None
 
     @classmethod
     def _wrap(cls, array):
@@ -90,6 +93,7 @@ class Tensor:
             array = _numpy.asarray(array)       # NumPy scalars from full reductions -> 0-d
         t = object.__new__(cls)      # not cls.__new__: subclasses (Parameter) define their own
         t._data, t.grad, t.grad_fn, t.requires_grad = array, None, None, False
+        t._view = t._vbox = None
         return t
 
     # -- attributes -------------------------------------------------------------
@@ -175,14 +179,13 @@ class Tensor:
         backward(self, gradient, retain_graph)
 
     def detach(self):
-        return Tensor._wrap(self._data)
+        from contract.versions import version_of
+        out = Tensor._wrap(self._data)
+        out._vbox = version_of(self)        # same storage, same version counter (as torch)
+        return out
 
     def detach_(self):
         self.grad_fn, self.requires_grad = None, False
-        return self
-
-    def zero_(self):
-        self._data[...] = 0
         return self
 
     # -- conversions ------------------------------------------------------------
