@@ -21,6 +21,7 @@ import numpy as np
 
 from contract.autograd import record as _record
 from contract.einsum import einsum
+from contract.dtypes import conj
 from contract.errors import ContractError
 from contract.kernels import LETTERS
 from contract.ops_elementwise import _binary
@@ -235,7 +236,7 @@ def tensor_logsumexp(t, dim=None, keepdim=False, axis=None):
     def vjp(grad):
         full = xp.expand_dims(value, axes) if axes else value
         g = xp.expand_dims(grad, axes) if axes and not keepdim else grad
-        with np.errstate(invalid="ignore"):
-            weight = xp.where(xp.isneginf(full), 0.0, xp.exp(data - full))
-        return ((g * weight).astype(data.dtype, copy=False),)
+        with np.errstate(invalid="ignore"):   # an all -inf slice (real part): weight 0
+            weight = xp.where(xp.isneginf(full.real), 0.0, xp.exp(data - full))
+        return ((g * conj(weight)).astype(data.dtype, copy=False),)   # complex: torch's conj
     return _record("Logsumexp", _keep(xp, value, axes, keepdim), (t,), vjp)

@@ -279,3 +279,32 @@ def test_orderings_and_clamp_refuse_complex_as_torch_does():
     with pytest.raises(ct.ContractError, match="clamp is not supported for complex"):
         z.clamp(0, 1)
     assert (z == z).numpy().tolist() == [True, True] and (z != 1).numpy().tolist() == [True] * 2
+
+
+@pytest.mark.parametrize("op", [lambda z: z.max(), lambda z: z.min(), lambda z: z.max(0),
+                                lambda z: z.amax(0), lambda z: z.amin(), lambda z: z.argmax(),
+                                lambda z: z.argmin(0), lambda z: ct.maximum(z, z),
+                                lambda z: ct.minimum(z, z),
+                                lambda z: ct.nn.functional.max_pool1d(z.reshape(1, 1, 4), 2)])
+def test_orderings_refuse_complex_tensors(op):
+    """torch raises on max/min/argmax/maximum/max_pool of complex input; so do we, clearly."""
+    z = ct.tensor(np.array([1 + 2j, 3 - 1j, 0j, 2 + 0j]))
+    with pytest.raises(ct.ContractError, match="complex"):
+        op(z)
+
+
+def test_max_pool_refuses_bool_with_a_clear_error():
+    with pytest.raises(ct.ContractError, match="bool"):
+        ct.nn.functional.max_pool1d(ct.tensor(np.array([[[True, False, True, False]]])), 2)
+
+
+def test_complex_logsumexp_value_and_gradient():
+    """logsumexp is defined on complex input (torch): the value, and the conjugated softmax."""
+    z0 = _draw([(C, (3, 4))], 5)[0]
+    z = ct.tensor(z0, requires_grad=True)
+    want = np.log(np.exp(z0).sum(axis=1))
+    np.testing.assert_allclose(z.logsumexp(1).detach().numpy(), want, rtol=1e-12)
+    assert gradcheck(lambda z: z.logsumexp(1), (z,))
+    z.logsumexp(1).real.sum().backward()
+    soft = np.exp(z0) / np.exp(z0).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(z.grad.numpy(), np.conj(soft), rtol=1e-12)

@@ -161,7 +161,9 @@ def _max_pool(x, n, kernel_size, stride, padding, dilation, ceil_mode, return_in
     kernel, stride, pairs = _pool_args(x, n, kernel_size, stride, padding, what)
     dilation = as_tuple(dilation, n, "dilation")
     data = array_of(x)
-    lowest = -np.inf if data.dtype.kind in "fc" else np.iinfo(data.dtype).min
+    if data.dtype.kind not in "fiu":
+        raise ContractError(f"{what} needs real numbers (float or int), got dtype {data.dtype}")
+    lowest = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
     view = windows(data, kernel, stride, pairs, dilation, value=lowest)
     xp = namespace(data)
     lead = tuple(view.shape[:-n])
