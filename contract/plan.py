@@ -148,6 +148,9 @@ class Plan:
         found = self._policies.get(dtypes)
         if found is None:
             compute, result = policy(dtypes, self._reduces, self._dtype)
+            if compute.kind == "c" and self.semiring not in ("real", "log"):
+                raise ContractError(f"semiring {self.semiring!r} orders values; complex "
+                                    f"operands ({', '.join(map(str, dtypes))}) have no order")
             casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
             # numpy's sum widens small ints (int8 -> int64): cast back to a dtype= override
             widened = compute.kind in "biu" and compute.itemsize < 8

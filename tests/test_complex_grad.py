@@ -308,3 +308,18 @@ def test_complex_logsumexp_value_and_gradient():
     z.logsumexp(1).real.sum().backward()
     soft = np.exp(z0) / np.exp(z0).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(z.grad.numpy(), np.conj(soft), rtol=1e-12)
+
+
+@pytest.mark.parametrize("semiring", ["maxplus", "minplus", "maxtimes"])
+def test_ordering_semirings_refuse_complex_operands(semiring):
+    a = np.array([[1 + 1j, 2], [3, 4j]])
+    with pytest.raises(ct.ContractError, match="complex"):
+        ct.einsum("ij,jk->ik", a, a, semiring=semiring)
+    with pytest.raises(ct.ContractError, match="complex"):
+        ct.einsum("ij,jk->ik", a, a.real, semiring=semiring, argmax=True)
+
+
+def test_log_semiring_on_complex_is_log_sum_exp():
+    a, b = _draw([(C, (2, 3)), (C, (3, 2))], 9)
+    want = np.log(np.exp(a[:, :, None] + b[None, :, :]).sum(axis=1))
+    np.testing.assert_allclose(ct.einsum("ij,jk->ik", a, b, semiring="log"), want, rtol=1e-12)
