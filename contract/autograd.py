@@ -29,7 +29,7 @@ import threading
 
 from contract.dtypes import grad_cast
 from contract.errors import ContractError
-from contract.versions import check_versions, saved_versions
+from contract.versions import LAST_WRITE, check_versions, tick
 
 class _State(threading.local):
     enabled = True
@@ -96,7 +96,7 @@ def enable_grad():
 class Node:
     """A recorded op: its torch-like name, parent Tensors and VJP closure."""
 
-    __slots__ = ("_name", "parents", "vjp", "freed", "edges", "versions", "__weakref__")
+    __slots__ = ("_name", "parents", "vjp", "freed", "edges", "t", "__weakref__")
 
     def __init__(self, name, parents, vjp):
         self._name = name
@@ -105,8 +105,8 @@ class Node:
         self.freed = False
         # where each parent's gradient goes (its grad_fn, the leaf itself, or None), fixed at
         # record time so that a later in-place update of a parent does not re-route it
-        self.edges = tuple(_edge(p) for p in parents)
-        self.versions = ()
+        self.edges = tuple([_edge(p) for p in parents])
+        self.t = tick()         # its time: saved arrays written after it are refused
 
     def name(self):
         return self._name
@@ -143,9 +143,8 @@ def record(name, data, parents, vjp):
     if is_grad_enabled():
         for p in parents:
             if isinstance(p, Tensor) and p.requires_grad:
-                node = out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
+                out.grad_fn = Node(name + "Backward0", tuple(parents), vjp)
                 out.requires_grad = True
-                node.versions = saved_versions(node.parents, out)
                 return out
     out.grad_fn = None
     out.requires_grad = False
@@ -253,7 +252,7 @@ _HANDED = "arrays handed out"   # key in the backward dict: ids of arrays alread
 
 
 def _run_node(node, g, grads):
-    if node.versions:
+    if node.t < LAST_WRITE[0]:      # something was written in place since it was recorded
         check_versions(node)
     parent_grads = node.vjp(g)
     if len(parent_grads) != len(node.parents):

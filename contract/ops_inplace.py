@@ -24,7 +24,7 @@ from contract.errors import ContractError, ShapeError
 from contract.ops_elementwise import add, div, mul, sub
 from contract.ops_shape import _index
 from contract.tensor import Tensor, _xp_of
-from contract.versions import bump
+from contract.versions import note_write
 from contract.views import alias, check_overlap, check_tracked, commit, is_basic, tracked
 
 
@@ -48,7 +48,7 @@ def _inplace(fn):
             commit(self, result.to(self.dtype) if result.dtype != self.dtype else result)
         else:
             self._data[...] = result._data
-            bump(self)
+            note_write(self._data)
         return self
     return op
 
@@ -90,7 +90,7 @@ def setitem(input, index, value):
         commit(input, _index_put(alias(input), idx, index, value))
         return
     _assign(input._data, idx, index, value._data if isinstance(value, Tensor) else value)
-    bump(input)
+    note_write(input._data)
 
 
 def _region(input, idx, index):

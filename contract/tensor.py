@@ -75,8 +75,9 @@ class Tensor:
     """An n-dimensional array with autograd; create it with ``ct.tensor`` & co."""
 
     # _view: how this tensor was made as a view of another (contract/views.py), or None;
-    # _vbox: the version counter of its storage (contract/versions.py), or None until needed
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_view", "_vbox", "__weakref__")
+    # _views: on a tensor that has views, weak references to them (re-derived after a
+    # recorded in-place update), or None
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_view", "_views", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None     # ndarray (op) Tensor defers to the Tensor's reflected operator
 
@@ -85,7 +86,7 @@ class Tensor:
         made = make(data, requires_grad=requires_grad)
         self._data, self.grad, self.grad_fn = made._data, None, None
         self.requires_grad = made.requires_grad
-        self._view = self._vbox = None
+        self._view = self._views = None
 
     @classmethod
     def _wrap(cls, array):
@@ -93,7 +94,7 @@ class Tensor:
             array = _numpy.asarray(array)       # NumPy scalars from full reductions -> 0-d
         t = object.__new__(cls)      # not cls.__new__: subclasses (Parameter) define their own
         t._data, t.grad, t.grad_fn, t.requires_grad = array, None, None, False
-        t._view = t._vbox = None
+        t._view = t._views = None
         return t
 
     # -- attributes -------------------------------------------------------------
@@ -179,10 +180,7 @@ class Tensor:
         backward(self, gradient, retain_graph)
 
     def detach(self):
-        from contract.versions import version_of
-        out = Tensor._wrap(self._data)
-        out._vbox = version_of(self)        # same storage, same version counter (as torch)
-        return out
+        return Tensor._wrap(self._data)
 
     def detach_(self):
         self.grad_fn, self.requires_grad = None, False

@@ -1,11 +1,13 @@
-"""Version counters: torch's check that a tensor saved for backward was not modified in place.
+"""Storage versions: torch's check that a tensor saved for backward was not modified in place.
 
-Tensors on one storage (a base, its views, ``detach()``) share one counter
-(``t._vbox``, made when first needed); a write into the storage bumps it.
-Each graph node remembers, at record time, the counters of its parents and of
-its output; backward refuses a node whose counter has moved when its VJP
-closure holds an array on that storage (the tensors it saved), with torch's
-message.  A node that saved nothing from that tensor (``a + b``) still runs.
+Recording costs one clock tick per graph node (``node.t``).  An in-place write
+into an array (``note_write``) logs the tick on the array's storage, the
+memory owner at the end of its ``.base`` chain, so a write through any view
+or alias counts for all of them, as torch's per-storage version counter does.
+Backward checks a node only when some write happened after it was recorded:
+it then refuses the node if its VJP closure holds an array on a storage
+written since (the tensors it saved), with torch's message.  A node that saved
+nothing from the written tensor (``a + b``, ``a[[0, 1]]``) still runs.
 
 >>> import contract as ct
 >>> w = ct.ones(2, requires_grad=True)
@@ -17,66 +19,78 @@ Traceback (most recent call last):
 ...
 contract.errors.ContractError: one of the variables needed for gradient computation has been modified by an inplace operation: [float32 (2,)] is at version 1; expected version 0 instead
 """
+import bisect
 import functools
+import itertools
 import weakref
 
 from contract.errors import ContractError
 
+_CLOCK = itertools.count(1)
+tick = _CLOCK.__next__          # the time of a new node (or write)
+LAST_WRITE = [0]                # the time of the latest in-place write (read by backward)
+_WRITES = {}                    # id(storage owner) -> _Log
+_KEEP = 64                      # write times kept per storage (older ones are counted)
 
-class Version:
-    """One storage's in-place write count, a weak reference to its array and its views."""
 
-    __slots__ = ("n", "ref", "views")
+class _Log:
+    """The in-place writes into one storage: a weak reference to it and their times."""
 
-    def __init__(self, array):
-        self.n = 0
+    __slots__ = ("ref", "times", "dropped")
+
+    def __init__(self, owner):
+        self.ref = weakref.ref(owner)
+        self.times, self.dropped = [], 0
+
+    def version_at(self, t):
+        """How many writes happened before time ``t`` (torch's version number then)."""
+        return self.dropped + bisect.bisect_left(self.times, t)
+
+
+def _owner(array):
+    """The array that owns ``array``'s memory (the end of its ``.base`` chain)."""
+    base = getattr(array, "base", None)
+    while base is not None and hasattr(base, "shape"):
+        array, base = base, getattr(base, "base", None)
+    return array
+
+
+def note_write(array):
+    """Log an in-place write into ``array`` (any view of a storage)."""
+    owner = _owner(array)
+    log = _WRITES.get(id(owner))
+    if log is None or log.ref() is not owner:
+        if len(_WRITES) > 4096:
+            _purge()
         try:
-            self.ref = weakref.ref(array)
-        except TypeError:        # an array type without weak references: nothing to compare
-            self.ref = None
-        self.views = None        # a WeakSet of the views of this storage, made on demand
+            log = _WRITES[id(owner)] = _Log(owner)
+        except TypeError:       # an array type without weak references: not tracked
+            return
+    now = tick()
+    log.times.append(now)
+    if len(log.times) > _KEEP:
+        log.dropped += len(log.times) - _KEEP // 2
+        del log.times[:len(log.times) - _KEEP // 2]
+    LAST_WRITE[0] = now
 
 
-def version_of(tensor):
-    """The counter of ``tensor``'s storage (made on first use)."""
-    box = tensor._vbox
-    if box is None:
-        box = tensor._vbox = Version(tensor._data)
-    return box
-
-
-def bump(tensor):
-    """Count one in-place write into ``tensor``'s storage."""
-    version_of(tensor).n += 1
-
-
-def saved_versions(parents, out):
-    """``((counter, count), ...)`` for the Tensor parents and the output of a new node."""
-    boxes = [version_of(p) for p in parents if hasattr(p, "_vbox")]
-    boxes.append(version_of(out))
-    return tuple((box, box.n) for box in boxes)
+def _purge():
+    for key, log in list(_WRITES.items()):
+        if log.ref() is None:
+            del _WRITES[key]
 
 
 def check_versions(node):
-    """Raise torch's error when a storage that ``node`` saved was written since it was made."""
-    for box, n in node.versions:
-        if box.n == n:
-            continue
-        array = box.ref() if box.ref is not None else None
-        if array is None or not _holds(node.vjp, array):
+    """Raise torch's error when an array that ``node`` saved was written since it was made."""
+    for array in _arrays_in(node.vjp, 4, set()):
+        owner = _owner(array)
+        log = _WRITES.get(id(owner))
+        if log is None or log.ref() is not owner or log.times[-1] < node.t:
             continue
         raise ContractError(
             f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{array.dtype} {tuple(array.shape)}] is at version {box.n}; "
-            f"expected version {n} instead")
-
-
-def _holds(vjp, array):
-    """True when the closure of ``vjp`` keeps an array that may share memory with ``array``."""
-    from contract.tensor import _xp_of
-    shares = _xp_of(array).may_share_memory
-    return any(shares(a, array) for a in _arrays_in(vjp, 4, set())
-               if type(a) is type(array))
+            f"inplace operation: [{array.dtype} {tuple(array.shape)}] is at version "
+            f"{log.dropped + len(log.times)}; expected version {log.version_at(node.t)} instead")
 
 
 def _arrays_in(obj, depth, seen):
@@ -85,8 +99,9 @@ def _arrays_in(obj, depth, seen):
         return
     seen.add(id(obj))
     if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
-        yield obj
-    elif hasattr(obj, "_vbox"):                                # a Tensor
+        if hasattr(obj, "base"):                               # not a NumPy scalar
+            yield obj
+    elif hasattr(obj, "_view"):                                # a Tensor
         yield obj._data
     elif isinstance(obj, (tuple, list, set, frozenset)):
         for item in obj:

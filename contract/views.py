@@ -29,7 +29,6 @@ import numpy as np
 
 from contract.autograd import is_grad_enabled, record
 from contract.errors import ContractError
-from contract.versions import Version, version_of
 
 
 class ViewOf:
@@ -57,10 +56,12 @@ def mark_view(out, base, fn):
     else:
         root, full, no_grad = info.root, _compose(info.fn, fn), no_grad or info.no_grad
     out._view = ViewOf(root, full, no_grad)
-    box = out._vbox = version_of(root)
-    if box.views is None:
-        box.views = {}
-    box.views[id(out)] = weakref.ref(out)
+    views = root._views
+    if views is None:
+        views = root._views = {}
+    elif len(views) >= 64 and len(views) & (len(views) - 1) == 0:
+        _live_views(root)           # drop dead entries now and then (at powers of two)
+    views[id(out)] = weakref.ref(out)
     return out
 
 
@@ -68,9 +69,9 @@ def _compose(inner, outer):
     return lambda a: outer(inner(a))
 
 
-def _live_views(box):
-    """The views registered on ``box`` that are still alive (dead entries dropped)."""
-    views = box.views or {}
+def _live_views(root):
+    """The views registered on ``root`` that are still alive (dead entries dropped)."""
+    views = root._views or {}
     alive = []
     for key, ref in list(views.items()):
         v = ref()
@@ -94,7 +95,10 @@ def is_basic(idx):
     >>> is_basic((0, slice(1, None), None, Ellipsis)), is_basic(([0, 1],))
     (True, False)
     """
-    items = idx if isinstance(idx, tuple) else (idx,)
+    kind = type(idx)
+    if kind is int or kind is slice:
+        return True
+    items = idx if kind is tuple else (idx,)
     return all(i is None or i is Ellipsis or isinstance(i, slice) or
                (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
                for i in items)
@@ -182,21 +186,15 @@ def commit(t, new):
 def _rebind(t, data, grad_fn):
     """Give ``t`` a new array and node; its views (if it is a root) are re-derived from it."""
     t._data, t.grad_fn, t.requires_grad = data, grad_fn, grad_fn is not None or t.requires_grad
-    old = t._vbox
-    box = t._vbox = Version(data)
-    if old is None or not old.views:
-        return
-    box.views = old.views
-    for v in _live_views(box):
-        if v._view.root is t:
-            _rederive(v, t, box)
+    for v in _live_views(t):
+        if v._view is not None and v._view.root is t:
+            _rederive(v, t)
 
 
-def _rederive(v, root, box):
+def _rederive(v, root):
     """Point view ``v`` at the root's new array, with a node from the root."""
     fn = v._view.fn
     data = fn(root._data)
-    v._vbox = box
     if not root.requires_grad:
         v._data = data
         return
@@ -220,7 +218,7 @@ def alias(t):
     """A new Tensor on ``t``'s array, node and counter (its value before an update)."""
     from contract.tensor import Tensor
     out = Tensor._wrap(t._data)
-    out.grad_fn, out.requires_grad, out._vbox = t.grad_fn, t.requires_grad, t._vbox
+    out.grad_fn, out.requires_grad = t.grad_fn, t.requires_grad
     return out
 
 
