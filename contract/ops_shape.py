@@ -143,9 +143,17 @@ def expand(input, *sizes):
     except ValueError:
         raise ShapeError(f"the expanded size {list(sizes)} does not fit the tensor's shape "
                          f"{tuple(input.shape)}") from None
-    made = record("Expand", out, (input,), lambda g: (g,))
     xp = _xp_of(input._data)
-    return mark_view(made, input, lambda a: xp.broadcast_to(a, target))
+    if not any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
+        out = input._data.reshape(target)       # nothing repeats: a writable view, as torch
+
+        def fn(a):
+            return a.reshape(target)
+    else:
+        def fn(a):
+            return xp.broadcast_to(a, target)
+    made = record("Expand", out, (input,), lambda g: (g,))
+    return mark_view(made, input, fn)
 
 
 def expand_as(input, other):

@@ -105,12 +105,15 @@ def is_basic(idx):
 
 
 # -- refusals ----------------------------------------------------------------------------
-def check_overlap(array, what="tensor"):
-    """torch refuses to write into a tensor whose elements share memory (``expand``)."""
+def check_overlap(array):
+    """torch refuses to write into a tensor whose elements share memory (``expand``); a
+    read-only array is refused too."""
     if any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape)):
-        raise ContractError(f"unsupported operation: more than one element of the written-to "
-                            f"{what} refers to a single memory location. Please clone() the "
-                            f"tensor before performing the operation.")
+        raise ContractError("unsupported operation: more than one element of the written-to "
+                            "tensor refers to a single memory location. Please clone() the "
+                            "tensor before performing the operation.")
+    if not getattr(getattr(array, "flags", None), "writeable", True):
+        raise ContractError("the tensor's memory is read-only: clone() it before writing")
 
 
 def tracked(t, other):
@@ -215,7 +218,7 @@ def _rederive(v, root):
 
 
 def alias(t):
-    """A new Tensor on ``t``'s array, node and counter (its value before an update)."""
+    """A new Tensor on ``t``'s array and node (its value before an update)."""
     from contract.tensor import Tensor
     out = Tensor._wrap(t._data)
     out.grad_fn, out.requires_grad = t.grad_fn, t.requires_grad

@@ -160,6 +160,14 @@ def test_expand_views_are_read_only():
         with pytest.raises(ct.ContractError, match="single memory location"):
             update()
     assert e.tolist() == [[1.0] * 3] * 2
+    base = ct.arange(3.)
+    same = base.expand(1, 3)            # nothing repeats: a writable view, as in torch
+    same += 1
+    assert base.tolist() == [1., 2., 3.]
+    frozen = np.arange(3.)
+    frozen.flags.writeable = False
+    with pytest.raises(ct.ContractError, match="read-only"):
+        ct.from_numpy(frozen).add_(1)
 
 
 VIEW_CASES = {     # name: (the view of a Tensor, the same view of a NumPy array)
