@@ -59,7 +59,12 @@ def _zeros(t, _):
 
 
 def zero_(self):
-    """Fill with zeros in place (torch's ``zero_``)."""
+    """Fill with zeros in place (torch's ``zero_``).
+
+    >>> import contract as ct
+    >>> ct.ones(2).zero_()
+    tensor([0., 0.])
+    """
     return _inplace(_zeros)(self, None)
 
 
@@ -75,7 +80,14 @@ def _value_dtype(value):
 
 def setitem(input, index, value):
     """``input[index] = value`` (basic, integer-array and boolean-mask indices; a scalar or a
-    Tensor that broadcasts to the indexed region), differentiable as torch's."""
+    Tensor that broadcasts to the indexed region), differentiable as torch's.
+
+    >>> import contract as ct
+    >>> t = ct.zeros(2, 3)
+    >>> t[:, [0, 2]] = ct.tensor([1., 2.]); t[t == 0] = -1; t
+    tensor([[ 1., -1.,  2.],
+            [ 1., -1.,  2.]])
+    """
     idx = _index(index)
     vdtype = _value_dtype(value)
     if not np.can_cast(vdtype, input.dtype, "same_kind"):

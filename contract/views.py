@@ -83,7 +83,13 @@ def _live_views(root):
 
 
 def flat_index(root, fn):
-    """For each element of the view ``fn(root)``, its C-order position in ``root``."""
+    """For each element of the view ``fn(root)``, its C-order position in ``root``.
+
+    >>> import contract as ct
+    >>> flat_index(ct.zeros(2, 3), lambda a: a.T[1:])
+    array([[1, 4],
+           [2, 5]])
+    """
     from contract.tensor import _xp_of
     xp = _xp_of(root._data)
     return fn(xp.arange(root._data.size).reshape(root._data.shape))

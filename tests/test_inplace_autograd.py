@@ -214,12 +214,16 @@ def test_setitem_on_a_view_and_python_augmented_item_assignment():
         b = x * 2
         b.T[1][0:2] = v            # setitem on a view of a view
         b[1:] += v[0]              # getitem view, __iadd__, then setitem of the view
+        tail = b[1:]
+        tail[tail.detach() > 0.6] = v[1] * 3      # a mask index on a view
         return b.exp()
-    x, v = f64(3, 2), f64(2)
+    x = ct.tensor([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2]], dtype=ct.float64, requires_grad=True)
+    v = ct.tensor([0.1, 0.7], dtype=ct.float64, requires_grad=True)
     assert gradcheck(fn, (x, v))
     b = x.detach().numpy() * 2
     b.T[1][0:2] = v.detach().numpy()
     b[1:] += v.detach().numpy()[0]
+    b[1:][b[1:] > 0.6] = v.detach().numpy()[1] * 3
     np.testing.assert_allclose(fn(x, v).detach().numpy(), np.exp(b))
 
 
