@@ -240,6 +240,7 @@ def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
 
 
 BROADCAST_MIN_FLOPS = 1 << 16   # per-matrix work below which one big GEMM + a view is faster
+BROADCAST_MIN_SIDE = 8          # ... and rows/columns below which each product is a GEMV
 
 
 def _broadcast_matmul(la, lb, want, sizes, contracted):
@@ -250,7 +251,8 @@ def _broadcast_matmul(la, lb, want, sizes, contracted):
     ``b k h w``), ``matmul(a (m, k), b (outer, k, n))`` broadcasts ``a`` over
     ``outer`` and its result is already ``want``: no transposed view left for
     the caller to copy.  None when ``want`` is not of that form, a label is
-    batched, or each matrix is too small for a BLAS call of its own.
+    batched, or each matrix is too small or too thin (a GEMV) for a BLAS call
+    of its own.
     """
     if want is None or any(x in lb and x not in contracted for x in la):
         return None
@@ -263,8 +265,8 @@ def _broadcast_matmul(la, lb, want, sizes, contracted):
             or sorted(outer + rest) != sorted(right)):
         return None
     m, k, n, count = (prod(sizes[x] for x in g) for g in (left, contracted, rest, outer))
-    if m * k * n < BROADCAST_MIN_FLOPS:
-        return None
+    if min(m, n) < BROADCAST_MIN_SIDE or m * k * n < BROADCAST_MIN_FLOPS:
+        return None     # matrix-vector products, or too little work per BLAS call
     order_a, trans_a = _choose(la, middle + contracted, contracted + middle)
     order_b, trans_b = _choose(lb, outer + contracted + rest, outer + rest + contracted)
     perm_a, perm_b = _perm(la, order_a), _perm(lb, order_b)
@@ -278,7 +280,7 @@ def _broadcast_matmul(la, lb, want, sizes, contracted):
         return c.reshape(out_shape)
     copies = (prod(sizes[x] for x in la) if perm_a is not None else 0) + (
         prod(sizes[x] for x in lb) if perm_b is not None else 0)
-    return Kernel("gemm", direct, tuple(want), copies)
+    return Kernel("bcast-gemm", direct, tuple(want), copies)
 
 
 def compile_nary(terms, out) -> Kernel:

@@ -252,7 +252,7 @@ def test_final_gemm_writes_the_output_order_directly(text, shapes):
     rng = np.random.default_rng(3)
     ops = [rng.standard_normal(s) for s in shapes]
     plan = ct.plan(text, *ops)
-    assert plan.steps[-1].kernel == "gemm"
+    assert plan.steps[-1].kernel == "bcast-gemm"
     got = plan(*ops)
     assert got.flags.c_contiguous
     np.testing.assert_allclose(got, np.einsum(text.replace(" ", ""), *ops), rtol=1e-10,
@@ -267,4 +267,14 @@ def test_small_final_gemms_stay_one_gemm_and_a_view():
     assert 4 * 4 * 4 < BROADCAST_MIN_FLOPS and small.out != (2, 0, 3)
     big = compile_pair((0, 1), (2, 1, 3), keep={0, 2, 3}, sizes=(64, 64, 3, 64),
                        want=(2, 0, 3))
-    assert big.out == (2, 0, 3) and big.copies == 0
+    assert big.out == (2, 0, 3) and big.copies == 0 and big.name == "bcast-gemm"
+
+
+def test_a_plain_gemm_is_not_split_into_matrix_vector_products():
+    """``o k, k p -> o p`` read with the operands swapped fits the broadcast form with
+    ``o`` as its batch and one column per product: it must stay one GEMM."""
+    from contract.kernels import compile_pair
+    kernel = compile_pair((0, 1), (1, 2), keep={0, 2}, sizes=(32, 144, 3966), want=(0, 2))
+    assert kernel.name == "gemm" and kernel.out == (0, 2)
+    plan = ct.plan("o c i j, c i j p -> o p", (32, 16, 3, 3), (16, 3, 3, 3966))
+    assert [step.kernel for step in plan.steps] == ["gemm"]
