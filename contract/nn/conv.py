@@ -109,7 +109,7 @@ def _conv(x, weight, bias, n, stride, padding, dilation, groups, what):
 # run on contract.parallel's thread pool (BLAS single-threaded meanwhile) once the whole
 # batch's window copy reaches _PARALLEL_BYTES: below it the hand-off costs more than it saves.
 _CHUNK_BYTES = 4 << 20
-_PARALLEL_BYTES = 1 << 20
+_PARALLEL_BYTES = 8 << 20
 
 
 class _Geometry(NamedTuple):
