@@ -89,6 +89,25 @@ def _mark_worker():
     _LOCAL.worker = True
 
 
+def _forget_after_fork():
+    """A forked child starts over: the parent's pool threads, its lock (perhaps held by a
+    thread that does not exist here) and its chunk users are gone, so a BLAS limit they held
+    is given back."""
+    global _LOCK, _LOCAL
+    _LOCK, _LOCAL = threading.Lock(), threading.local()
+    limiter = _STATE["limiter"]
+    _STATE.update(depth=0, limiter=None, pool=None)
+    if limiter is not None:
+        try:
+            limiter.restore_original_limits()
+        except Exception:       # never break the child over a thread-count setting
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def parallel_ok(xp, chunks: int) -> bool:
     """Whether ``chunks`` chunks on arrays of module ``xp`` are worth the pool."""
     return (chunks > 1 and workers() > 1 and getattr(xp, "__name__", "") == "numpy"

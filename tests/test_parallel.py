@@ -106,3 +106,50 @@ def test_serial_without_threadpoolctl(two_workers, monkeypatch):
     monkeypatch.setattr(parallel, "_controller", lambda: None)
     main = threading.current_thread().name
     assert parallel.map_chunks(lambda _: threading.current_thread().name, [0, 1]) == [main] * 2
+
+
+def _in_forked_child(check):
+    """Run ``check()`` in a forked child; True when it returned True within 30 s."""
+    import os
+    import time
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if check() else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == 0
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return False
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_while_another_thread_holds_the_limit(two_workers):
+    """The child of a fork made while a chunk map runs elsewhere: the lock and the limit held
+    by a thread that the child does not have are released there, and the pool works."""
+    before = _blas_threads()
+    inside, release = threading.Event(), threading.Event()
+
+    def user():
+        with parallel.single_threaded_blas():
+            with parallel._LOCK:                 # caught holding the lock too
+                inside.set()
+                release.wait(10)
+    worker = threading.Thread(target=user)
+    worker.start()
+    inside.wait(5)
+    try:
+        ok = _in_forked_child(lambda: _blas_threads() == before and parallel.map_chunks(
+            lambda i: i * 2, [1, 2, 3]) == [2, 4, 6] and _blas_threads() == before)
+    finally:
+        release.set()
+        worker.join(5)
+    assert ok
+    assert _blas_threads() == before
