@@ -9,7 +9,7 @@ building.  ``ct.plan`` and ``ct.einsum`` share one cache of plans.
 >>> p.path, p.flops
 (((0, 1), (0, 1)), 128)
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from typing import NamedTuple, Optional, Tuple
 
@@ -77,6 +77,13 @@ def _step_text(terms, out, names, sep):
     return (", " if sep else ",").join(map(word, terms)) + (" -> " if sep else "->") + word(out)
 
 
+def _fresh_scalar(kernel):
+    """A 0-d operand's own kernel (``"->"``) would hand the operand back: copy it, as
+    ``numpy.einsum`` returns a new scalar (writing into the result must not change it)."""
+    inner = kernel.fn
+    return replace(kernel, fn=lambda xp, a: inner(xp, a).copy())
+
+
 def compile_steps(bound: Bound, path, semiring):
     """Kernels and Step records for ``path``, plus the final label order."""
     names, sep = _display_names(bound)
@@ -90,6 +97,8 @@ def compile_steps(bound: Bound, path, semiring):
         if len(terms) == 1:
             kernel = semiring.compile_single(terms[0], tuple(x for x in terms[0] if x in keep),
                                              sizes=bound.sizes)
+            if not terms[0]:
+                kernel = _fresh_scalar(kernel)
         elif len(terms) == 2:
             final = len(rest) == 0 and semiring.name == "real"
             kernel = (semiring.compile_pair(terms[0], terms[1], keep, bound.sizes, bound.output)
