@@ -52,7 +52,15 @@ def as_operand(value, like):
         return value
     xp = like._xp
     if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
-        return Tensor._wrap(xp.asarray(value, dtype=_scalar_dtype(value, like.dtype)))
+        dtype = _scalar_dtype(value, like.dtype)
+        try:
+            return Tensor._wrap(xp.asarray(value, dtype=dtype))
+        except OverflowError:            # torch wraps an int scalar into a narrow int dtype
+            try:
+                return Tensor._wrap(xp.asarray(value).astype(dtype))
+            except OverflowError:
+                raise ContractError(f"value {value} cannot be converted to {dtype} without "
+                                    f"overflow") from None
     from contract.creation import tensor
     return tensor(value, device=like.device)
 
@@ -82,14 +90,18 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 def promote(da, db, ndim_a=1, ndim_b=1):
     """torch's promotion: a higher category (bool < int < float < complex) wins outright;
-    within one category a 0-d tensor beside a dimensioned one does not widen it."""
+    within one category a 0-d tensor beside a dimensioned one does not widen it; a float
+    beside a complex keeps its precision (float64 with complex64 gives complex128)."""
     if da == db:
         return da
     ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
-    if ca != cb:
-        return da if ca > cb else db
     if (ndim_a == 0) != (ndim_b == 0):
-        return db if ndim_a == 0 else da
+        (high, ch), (low, cl) = ((db, cb), (da, ca)) if ndim_a == 0 else ((da, ca), (db, cb))
+        if ch >= cl:
+            return high
+        return np.result_type(high, np.complex64) if (ch, cl) == (2, 3) else low
+    if ca != cb and {ca, cb} != {2, 3}:
+        return da if ca > cb else db
     return np.result_type(da, db)
 
 
@@ -153,6 +165,10 @@ def sub(input, other, alpha=1):
 
 
 def _float_pair(a, b):
+    if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+        a = float(a)                     # true division: an int scalar is not cast first
+    if isinstance(b, (int, np.integer)) and not isinstance(b, bool):
+        b = float(b)
     a, b = _pair(a, b)
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
         a, b = a.to(_FLOAT32), b.to(_FLOAT32)
@@ -179,6 +195,9 @@ def _div_vjp(x, y, o, need_x, need_y):
 
 def pow(input, exponent):
     """``input ** exponent`` (either may be a tensor)."""
+    if (isinstance(exponent, (int, np.integer)) and exponent < 0 and isinstance(input, Tensor)
+            and input.dtype.kind in "biu"):
+        raise ContractError("Integers to negative integer powers are not allowed.")
     a, b = _pair(input, exponent)
     if b._data.ndim == 0 and not isinstance(exponent, Tensor):
         e = exponent

@@ -88,7 +88,7 @@ def dot(input, other):
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise ShapeError(f"dot expects two 1-D tensors of the same size, got "
                          f"{tuple(input.shape)} and {tuple(other.shape)}")
-    return _run("Dot", "a,a->", input, other)
+    return _run("Dot", "a,a->", *_pair(input, other))
 
 
 def outer(input, vec2):
@@ -96,7 +96,8 @@ def outer(input, vec2):
     if input.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"outer expects 1-D tensors, got {tuple(input.shape)} and "
                          f"{tuple(vec2.shape)}")
-    return _run("Outer", "a,b->ab", input, vec2)
+    a, b = _pair(input, vec2)          # torch's promotion (int with float32 is float32)
+    return _run("Outer", "a,b->ab", a, b)
 
 
 @lru_cache(maxsize=1024)
@@ -132,7 +133,7 @@ def tensordot(a, b, dims=2):
         if a.shape[i] != b.shape[j]:
             raise ShapeError(f"tensordot: contracted dimension {i} of a (size {a.shape[i]}) and "
                              f"{j} of b (size {b.shape[j]}) differ")
-    return _run("Tensordot", tensordot_equation(a.ndim, b.ndim, dims_a, dims_b), a, b)
+    return _run("Tensordot", tensordot_equation(a.ndim, b.ndim, dims_a, dims_b), *_pair(a, b))
 
 
 @lru_cache(maxsize=1024)

@@ -1,0 +1,206 @@
+"""Regressions from a differential review of Tensor semantics against PyTorch.
+
+Each test pins one behaviour where contract disagreed with torch's documented one; the
+expected values are NumPy (float64) results or known constants, never torch itself.
+"""
+import numpy as np
+import pytest
+
+import contract as ct
+from contract.testing import gradcheck
+
+
+# -- dtype promotion ----------------------------------------------------------------
+@pytest.mark.parametrize("da, db, expected", [
+    (ct.float64, ct.complex64, np.complex128),     # the float's precision is kept
+    (ct.complex64, ct.float64, np.complex128),
+    (ct.float32, ct.complex64, np.complex64),
+    (ct.float16, ct.complex64, np.complex64),
+    (ct.int64, ct.complex64, np.complex64),        # NumPy would say complex128
+    (ct.int32, ct.float16, np.float16),            # NumPy would say float64
+])
+def test_promotion_between_dimensioned_tensors(da, db, expected):
+    a, b = ct.ones(3, dtype=da), ct.ones(3, dtype=db)
+    assert (a + b).dtype == expected
+    assert (a * b).dtype == expected
+
+
+@pytest.mark.parametrize("dim_dtype, zero_dtype, expected", [
+    (ct.float32, ct.complex128, np.complex64),     # torch: toComplexType(float32)
+    (ct.float64, ct.complex64, np.complex128),
+    (ct.int32, ct.float64, np.float64),            # a higher category wins outright
+    (ct.int8, ct.int64, np.int8),                  # same category: the 0-d one does not widen
+    (ct.float16, ct.float64, np.float16),
+    (ct.bool, ct.int64, np.int64),
+])
+def test_promotion_with_a_zero_dim_tensor(dim_dtype, zero_dtype, expected):
+    a, z = ct.ones(3, dtype=dim_dtype), ct.ones((), dtype=zero_dtype)
+    assert (a + z).dtype == expected
+    assert (z * a).dtype == expected
+
+
+def test_int_scalar_out_of_range_for_a_narrow_dtype_wraps_like_torch():
+    x = ct.tensor([0, 5, 200], dtype=ct.uint8)
+    out = x + (-3)
+    assert out.dtype == np.uint8
+    np.testing.assert_array_equal(out.numpy(), (np.array([0, 5, 200]) - 3) % 256)
+    np.testing.assert_array_equal((x * -3).numpy(), (np.array([0, 5, 200]) * -3) % 256)
+    np.testing.assert_allclose((x / -3).numpy(), np.array([0, 5, 200]) / -3, rtol=1e-6)
+    with pytest.raises(ct.ContractError):
+        x + 2 ** 70                                 # beyond int64: an error, not OverflowError
+
+
+def test_integer_tensor_to_a_negative_int_power_is_refused():
+    for dtype in (ct.uint8, ct.int64):
+        with pytest.raises(ct.ContractError, match="negative integer powers"):
+            ct.tensor([1, 2], dtype=dtype) ** -3
+
+
+@pytest.mark.parametrize("a_dtype, b_dtype, expected", [
+    (ct.int64, ct.float32, np.float32), (ct.float32, ct.int64, np.float32),
+    (ct.float32, ct.float64, np.float64)])
+def test_outer_dot_tensordot_promote_like_torch(a_dtype, b_dtype, expected):
+    a = ct.tensor([1, 2], dtype=a_dtype)
+    b = ct.tensor([3, 4], dtype=b_dtype)
+    assert ct.outer(a, b).dtype == expected
+    np.testing.assert_allclose(ct.outer(a, b).numpy(), [[3, 4], [6, 8]])
+    assert ct.dot(a, b).dtype == expected
+    assert ct.dot(a, b).item() == 11
+    assert ct.tensordot(a, b, dims=1).dtype == expected
+
+
+# -- reductions ---------------------------------------------------------------------
+X = np.array([[[1., 3., 3.], [2., 0., 2.]], [[5., 4., 5.], [-1., -1., 0.]]])
+
+
+def _split_ties(x, axes, pick):
+    """NumPy oracle of amax/amin's gradient of ``sum``: ties share evenly."""
+    best = pick(x, axis=axes, keepdims=True)
+    mask = x == best
+    return mask / mask.sum(axis=axes, keepdims=True)
+
+
+@pytest.mark.parametrize("name, pick", [("amax", np.max), ("amin", np.min)])
+@pytest.mark.parametrize("dim", [1, -1, (1, 2), (0, 2)])
+def test_amax_amin_keepdim_gradient(name, pick, dim):
+    x = ct.tensor(X, requires_grad=True)
+    out = getattr(x, name)(dim=dim, keepdim=True)
+    axes = tuple(d % 3 for d in ((dim,) if isinstance(dim, int) else dim))
+    np.testing.assert_allclose(out.detach().numpy(), pick(X, axis=axes, keepdims=True))
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), _split_ties(X, axes, pick))
+
+
+def test_amax_keepdim_gradcheck():
+    x = ct.tensor(np.random.default_rng(0).standard_normal((3, 4)), dtype=ct.float64,
+                  requires_grad=True)
+    assert gradcheck(lambda t: t.amax(dim=-1, keepdim=True) * 2, [x])
+
+
+@pytest.mark.parametrize("dtype", [ct.bool, ct.uint8, ct.int8, ct.int32, ct.int64])
+def test_max_min_amax_keep_the_integer_and_bool_dtype(dtype):
+    data = np.array([[1, 0, 1], [0, 0, 1]])
+    x = ct.tensor(data, dtype=dtype)
+    for out, ref in [(x.max(), data.max()), (x.min(), data.min()),
+                     (x.amax(1), data.max(1)), (x.amin(dim=0), data.min(0))]:
+        assert out.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(out.numpy().astype(np.int64), ref)
+
+
+@pytest.mark.parametrize("dtype", [ct.bool, ct.uint8, ct.int64, ct.float32])
+def test_sum_dtype_argument_is_the_result_dtype(dtype):
+    data = np.array([[1, 0, 1], [1, 1, 1]])
+    x = ct.tensor(data, dtype=dtype)
+    out = x.sum(1, dtype=ct.int32)
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out.numpy(), data.sum(1))
+    assert ct.sum(x, dtype=ct.float64).dtype == np.float64
+
+
+def test_sum_dtype_argument_with_grad():
+    x = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    out = x.sum(0, dtype=ct.float64)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 2)))
+
+
+def test_uint8_prod_and_cumsum_give_int64():
+    x = ct.tensor([[200, 2], [3, 4]], dtype=ct.uint8)
+    assert x.prod().dtype == np.int64 and x.prod().item() == 4800
+    assert x.prod(0).dtype == np.int64
+    np.testing.assert_array_equal(x.prod(0).numpy(), [600, 8])
+    assert x.cumsum(0).dtype == np.int64
+    np.testing.assert_array_equal(x.cumsum(0).numpy(), [[200, 2], [203, 6]])
+
+
+def test_std_var_positional_unbiased_and_keepdim():
+    data = np.array([[1., 2., 4.], [0., 3., 9.]])
+    x = ct.tensor(data, dtype=ct.float64)
+    np.testing.assert_allclose(x.std(1, False).numpy(), data.std(1, ddof=0))
+    np.testing.assert_allclose(x.var(1, True, True).numpy(), data.var(1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(x.var(False).item(), data.var(ddof=0))
+    np.testing.assert_allclose(ct.std(x, 0, False).numpy(), data.std(0, ddof=0))
+    np.testing.assert_allclose(x.std(dim=1, correction=0).numpy(), data.std(1, ddof=0))
+
+
+# -- gather -------------------------------------------------------------------------
+def test_gather_with_an_index_smaller_than_the_input():
+    data = np.arange(12.).reshape(3, 4)
+    x = ct.tensor(data, requires_grad=True)
+    index = np.array([[3, 0]])                 # (1, 2): smaller than (3, 4) in both dims
+    out = x.gather(1, ct.tensor(index))
+    assert tuple(out.shape) == (1, 2)
+    np.testing.assert_array_equal(out.detach().numpy(), [[3., 0.]])
+    out.sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 3] = expected[0, 0] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    down = x.gather(0, ct.tensor([[2, 1]]))
+    np.testing.assert_array_equal(down.detach().numpy(), [[8., 5.]])
+
+
+@pytest.mark.parametrize("index", [[[-1, 0], [0, 1]], [[4, 0], [0, 1]]])
+def test_gather_out_of_range_index_is_refused(index):
+    with pytest.raises(ct.ContractError, match="out of bounds"):
+        ct.ones(2, 3).gather(1, ct.tensor(index))
+
+
+def test_gather_index_too_large_or_wrong_rank_is_refused():
+    with pytest.raises(ct.ShapeError):
+        ct.ones(2, 3).gather(1, ct.tensor([[0]] * 3))
+    with pytest.raises(ct.ShapeError):
+        ct.ones(2, 3).gather(1, ct.tensor([0, 1]))
+
+
+# -- autograd mode and creation -------------------------------------------------------
+def test_set_grad_enabled_as_a_context_manager():
+    x = ct.ones(2, requires_grad=True)
+    with ct.set_grad_enabled(False):
+        assert not ct.is_grad_enabled()
+        y = x * 2
+    assert ct.is_grad_enabled()
+    assert not y.requires_grad
+    with ct.no_grad():
+        with ct.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not ct.is_grad_enabled()
+    assert ct.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function_call():
+    try:
+        ct.set_grad_enabled(False)
+        assert not ct.is_grad_enabled()
+        assert not (ct.ones(2, requires_grad=True) * 2).requires_grad
+    finally:
+        ct.set_grad_enabled(True)
+    assert ct.is_grad_enabled()
+
+
+def test_randint_high_and_size_positional():
+    ct.manual_seed(0)
+    out = ct.randint(3, (5,))
+    assert tuple(out.shape) == (5,) and out.dtype == np.int64
+    assert 0 <= int(out.min()) and int(out.max()) < 3
+    assert tuple(ct.randint(1, 4, (2, 2)).shape) == (2, 2)
