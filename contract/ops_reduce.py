@@ -77,11 +77,12 @@ def _einsum_reduce(name, input, dims, keepdim, operands=None, dtype=None):
     text = reduce_equation(input.ndim, dims, len(operands))
     if dtype is not None:
         from contract.creation import as_dtype
-        operands = tuple(t.to(as_dtype(dtype)) for t in operands)
+        dtype = as_dtype(dtype)             # torch: sum(dtype=int32) is int32
+        operands = tuple(t.to(dtype) for t in operands)
     if not (is_grad_enabled() and any(t.requires_grad for t in operands)):
-        out = Tensor._wrap(_einsum(text, *(t._data for t in operands)))
+        out = Tensor._wrap(_einsum(text, *(t._data for t in operands), dtype=dtype))
     else:
-        out = run_equation(name, text, *operands)
+        out = run_equation(name, text, *operands, dtype=dtype)
     if keepdim:
         out = out.reshape(_kept_shape(input._data.shape, dims))
     return out
@@ -164,8 +165,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     return _scaled("Mean", total, 1.0 / n if n else float("nan"))
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None):
-    """Variance (two-pass: ``d = x - mean``, then ``abc,abc->b`` over ``d``)."""
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
+    """Variance (two-pass: ``d = x - mean``, then ``abc,abc->b`` over ``d``); torch's
+    positional ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` forms are accepted."""
+    if isinstance(dim, bool) and unbiased is None:
+        dim, unbiased = None, dim
     if unbiased is not None:
         correction = 1 if unbiased else 0
     _need_float("var", input)
@@ -182,7 +186,7 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=Non
     return _scaled("Var", squares, 1.0 / n if n > 0 else float("nan"))
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None, axis=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
     """Standard deviation: the square root of :func:`var` (two-pass)."""
     from contract.ops_elementwise import sqrt
     return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
@@ -196,7 +200,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(as_dtype(dtype))
     x = input._data
     dims = reduce_dims(dim, x.ndim)
-    out_dtype = np.dtype("int64") if x.dtype.kind in "bi" else x.dtype
+    out_dtype = np.dtype("int64") if x.dtype.kind in "biu" else x.dtype
     out = x.prod(axis=dims, keepdims=keepdim, dtype=out_dtype)
     return record("Prod", out, (input,), lambda g: (_prod_grad(x, dims, keepdim, g),))
 
@@ -223,7 +227,7 @@ def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``; its gradient is the reversed cumsum."""
     x = input._data
     d = _dim(dim, x.ndim)
-    out_dtype = np.dtype("int64") if x.dtype.kind in "bi" else x.dtype
+    out_dtype = np.dtype("int64") if x.dtype.kind in "biu" else x.dtype
     if dtype is not None:
         from contract.creation import as_dtype
         out_dtype = as_dtype(dtype)

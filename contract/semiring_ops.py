@@ -64,13 +64,13 @@ def _keep(xp, array, axes, keepdim):
     return xp.expand_dims(array, axes) if keepdim and axes else array
 
 
-def _even_split_vjp(xp, x, value, axes):
+def _even_split_vjp(xp, x, value, axes, keepdim=False):
     """torch's rule for max() / amax: the gradient is shared evenly between ties."""
     def vjp(grad):
         full = xp.expand_dims(value, axes) if axes else value
         mask = (x == full)
         count = mask.sum(axis=axes, keepdims=True) if axes else mask
-        g = xp.expand_dims(grad, axes) if axes else grad
+        g = xp.expand_dims(grad, axes) if axes and not keepdim else grad
         return (xp.where(mask, g / xp.maximum(count, 1), 0).astype(x.dtype, copy=False),)
     return vjp
 
@@ -84,9 +84,11 @@ def _extreme(t, dim, keepdim, axis, semiring, name):
                             f"== 0 (or a non-empty reduction dim); tensor shape "
                             f"{tuple(data.shape)}")
     value = einsum(_equation(data.ndim, axes), data, semiring=semiring)
+    value = value.astype(data.dtype, copy=False)      # torch: amax keeps int and bool dtypes
     xp = _xp(data)
     result = _keep(xp, value, axes, keepdim)
-    return _record(name.capitalize(), result, (t,), _even_split_vjp(xp, data, value, axes))
+    return _record(name.capitalize(), result, (t,),
+                   _even_split_vjp(xp, data, value, axes, keepdim))
 
 
 def tensor_amax(t, dim=(), keepdim=False, axis=None):
