@@ -43,8 +43,8 @@ def is_grad_enabled() -> bool:
     return _STATE.enabled
 
 
-def set_grad_enabled(mode: bool):
-    """Turn graph recording on or off for this thread (returns the old mode)."""
+def _set_enabled(mode):
+    """Set the recording mode of this thread; returns the old one."""
     old = is_grad_enabled()
     _STATE.enabled = bool(mode)
     return old
@@ -58,11 +58,11 @@ class _GradMode:
         self.saved = []
 
     def __enter__(self):
-        self.saved.append(set_grad_enabled(self.mode))
+        self.saved.append(_set_enabled(self.mode))
         return self
 
     def __exit__(self, *exc):
-        set_grad_enabled(self.saved.pop())
+        _set_enabled(self.saved.pop())
         return False
 
     def __call__(self, fn):
@@ -91,6 +91,31 @@ def no_grad():
 def enable_grad():
     """Context manager (or decorator) that turns recording back on."""
     return _GradMode(True)
+
+
+class set_grad_enabled(_GradMode):
+    """torch's ``set_grad_enabled(mode)``: takes effect at once when called as a function,
+    and as a context manager restores the previous mode on exit.
+
+    >>> import contract as ct
+    >>> with ct.set_grad_enabled(False):
+    ...     ct.is_grad_enabled()
+    False
+    >>> ct.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode):
+        super().__init__(bool(mode))
+        self.saved.append(_set_enabled(self.mode))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved:
+            _set_enabled(self.saved.pop())
+        return False
 
 
 class Node:

@@ -254,6 +254,8 @@ def randn(*size, dtype=None, requires_grad=False, device=None):
 
 def randint(low, high=None, size=(), dtype=None, device=None):
     """Integers in [low, high) (int64 by default)."""
+    if isinstance(high, (tuple, list)) and size == ():
+        high, size = None, high          # torch's randint(high, size)
     if high is None:
         low, high = 0, low
     array = _RNG[0].integers(low, high, shape_args((size,))).astype(_pick(dtype, int64))

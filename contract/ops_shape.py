@@ -254,8 +254,10 @@ def gather(input, dim, index):
     d = _dim(dim, input.ndim)
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     xp = _xp_of(input._data)
+    _check_gather_index(input, d, idx)
+    region = tuple(slice(0, n) if k != d else slice(None) for k, n in enumerate(idx.shape))
     try:
-        out = xp.take_along_axis(input._data, idx, axis=d)
+        out = xp.take_along_axis(input._data[region], idx, axis=d)
     except (IndexError, ValueError) as err:
         raise ShapeError(f"gather: index of shape {tuple(idx.shape)} does not fit input of "
                          f"shape {tuple(input.shape)} along dim {dim}: {err}") from None
@@ -267,6 +269,21 @@ def gather(input, dim, index):
         xp.add.at(full, tuple(grid), g)
         return (full,)
     return record("Gather", out, (input,), vjp)
+
+
+def _check_gather_index(input, d, idx):
+    """torch's rules: an int64-like index of the input's rank, no larger than the input
+    outside ``d``, with entries in ``[0, size)`` (no wrap-around of negative ones)."""
+    shape = tuple(input.shape)
+    if idx.dtype.kind not in "iu":
+        raise ContractError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim != len(shape) or any(n > shape[k] for k, n in enumerate(idx.shape) if k != d):
+        raise ShapeError(f"gather: index of shape {tuple(idx.shape)} does not fit input of "
+                         f"shape {shape} along dim {d} (same rank, and no larger outside dim)")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= shape[d]):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise ContractError(f"gather: index {bad} is out of bounds for dimension {d} with "
+                            f"size {shape[d]}")
 
 
 def cat(tensors, dim=0):
