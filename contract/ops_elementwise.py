@@ -151,7 +151,7 @@ def mul(input, other):
 def add(input, other, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary("Add", lambda x, y: x + y, input, other,
                    lambda x, y, o, nx, ny: lambda g: (g if nx else None, g if ny else None))
 
@@ -159,7 +159,7 @@ def add(input, other, alpha=1):
 def sub(input, other, alpha=1):
     """``input - alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary("Sub", lambda x, y: x - y, input, other, lambda x, y, o, nx, ny: lambda g: (
         g if nx else None, -_reduced(_xp(g), g, y.shape) if ny else None))
 
@@ -175,8 +175,12 @@ def _float_pair(a, b):
     return a, b
 
 
-def div(input, other):
-    """``input / other`` (true division; integers give float32 as in torch)."""
+def div(input, other, *, rounding_mode=None):
+    """``input / other`` (true division; integers give float32 as in torch);
+    ``rounding_mode="floor"`` / ``"trunc"`` round the quotient (``contract.ops_rounding``)."""
+    if rounding_mode is not None:
+        from contract.ops_rounding import div_rounded
+        return div_rounded(input, other, rounding_mode)
     a, b = _float_pair(input, other)
     return _binary("Div", lambda x, y: x / y, a, b, _div_vjp)
 
@@ -408,3 +412,7 @@ METHODS = {
 }
 FUNCTIONS = dict(METHODS, where=where, multiply=mul, subtract=sub, divide=div,
                  true_divide=div, negative=neg, **_COMPLEX_FUNCTIONS)
+
+from contract.ops_rounding import METHODS as _ROUNDING  # noqa: E402  (it imports div from here)
+METHODS.update(_ROUNDING)
+FUNCTIONS.update(_ROUNDING)

@@ -47,9 +47,8 @@ def _normalize(dims, ndim):
 def _dims_cached(dim, ndim):
     if dim is None or dim == () or dim == []:
         return tuple(range(ndim))
-    if isinstance(dim, tuple):
-        return _normalize(dim, ndim)
-    return (_dim(dim, ndim),)
+    axes = _normalize(dim, ndim) if isinstance(dim, tuple) else (_dim(dim, ndim),)
+    return axes if ndim else ()          # a 0-d tensor: dim 0 / -1 name no axis to reduce
 
 
 def reduce_dims(dim, ndim, axis=None):
@@ -183,7 +182,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=Non
     else:
         squares = _einsum_reduce("Sum", input, dims, keepdim, operands=(centred, centred))
     n = _count(input._data.shape, dims) - correction
-    return _scaled("Var", squares, 1.0 / n if n > 0 else float("nan"))
+    if n > 0:
+        return _scaled("Var", squares, 1.0 / n)
+    with np.errstate(invalid="ignore"):                 # torch divides by 0: inf, or nan
+        return _scaled("Var", squares, float("inf"))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
@@ -231,7 +233,7 @@ def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         from contract.creation import as_dtype
         out_dtype = as_dtype(dtype)
-    out = x.cumsum(axis=d, dtype=out_dtype)
+    out = x.cumsum(axis=d, dtype=out_dtype).reshape(x.shape)     # a 0-d input stays 0-d
 
     def vjp(g):
         from contract.tensor import _xp_of

@@ -204,3 +204,86 @@ def test_randint_high_and_size_positional():
     assert tuple(out.shape) == (5,) and out.dtype == np.int64
     assert 0 <= int(out.min()) and int(out.max()) < 3
     assert tuple(ct.randint(1, 4, (2, 2)).shape) == (2, 2)
+
+
+# -- scalars with alpha, 0-d reductions, degrees of freedom -----------------------------
+def test_add_sub_alpha_with_a_scalar_other():
+    x = ct.tensor([1., 2.])
+    np.testing.assert_array_equal(ct.sub(x, 1, alpha=2).numpy(), [-1., 0.])
+    np.testing.assert_array_equal(ct.add(x, 1, alpha=3).numpy(), [4., 5.])
+    np.testing.assert_array_equal(x.sub(ct.tensor([1., 1.]), alpha=3).numpy(), [-2., -1.])
+
+
+@pytest.mark.parametrize("name, expected", [("sum", 3.), ("mean", 3.), ("prod", 3.),
+                                            ("amax", 3.), ("logsumexp", 3.), ("cumsum", 3.)])
+def test_zero_dim_reductions_take_dim_zero(name, expected):
+    t = ct.tensor(3.)
+    for dim in (0, -1):
+        out = getattr(t, name)(dim)
+        assert tuple(out.shape) == ()
+        assert out.item() == expected
+    with pytest.raises(ct.ContractError):
+        getattr(t, name)(1)
+
+
+def test_zero_dim_std_var_with_dim_are_nan():
+    t = ct.tensor(3.)
+    assert np.isnan(t.std(0).item()) and np.isnan(t.var(-1).item())
+
+
+def test_var_with_no_degrees_of_freedom_divides_by_zero():
+    assert ct.tensor([1., 2.]).var(correction=3).item() == np.inf      # 0.5 / 0
+    assert ct.tensor([1., 2.]).var(correction=2).item() == np.inf
+    assert np.isnan(ct.tensor([1., 1.]).var(correction=2).item())      # 0 / 0
+
+
+# -- rounding division --------------------------------------------------------------
+A_INT, B_INT = np.array([-7, 7, 3, -3, 0]), np.array([2, -2, 3, 5, -4])
+
+
+def test_floor_divide_and_remainder_integers_follow_python():
+    a, b = ct.tensor(A_INT), ct.tensor(B_INT)
+    for out, ref in [(a // b, A_INT // B_INT), (a % b, A_INT % B_INT),
+                     (a // 2, A_INT // 2), (a % 3, A_INT % 3), (7 // b, 7 // B_INT),
+                     (ct.floor_divide(a, b), A_INT // B_INT), (ct.remainder(a, b), A_INT % B_INT)]:
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out.numpy(), ref)
+
+
+def test_trunc_division_and_fmod_follow_c():
+    a, b = ct.tensor(A_INT), ct.tensor(B_INT)
+    np.testing.assert_array_equal(ct.div(a, b, rounding_mode="trunc").numpy(),
+                                  np.trunc(A_INT / B_INT).astype(np.int64))
+    np.testing.assert_array_equal(ct.fmod(a, b).numpy(), np.fmod(A_INT, B_INT))
+    np.testing.assert_array_equal(a.div(b, rounding_mode="floor").numpy(), A_INT // B_INT)
+    with pytest.raises(ct.ContractError, match="rounding_mode"):
+        ct.div(a, b, rounding_mode="round")
+
+
+def test_rounding_division_of_floats():
+    x = np.array([-7.5, 7.5, 2.0])
+    t = ct.tensor(x, dtype=ct.float64)
+    np.testing.assert_array_equal((t // 2).numpy(), np.floor(x / 2))
+    np.testing.assert_array_equal((t % -3).numpy(), np.remainder(x, -3))
+    np.testing.assert_array_equal((7.5 % ct.tensor([2., -3.])).numpy(), [1.5, -1.5])
+    assert (ct.tensor([1, 2]) // 2.5).dtype == np.float32      # int with a float scalar
+
+
+def test_integer_division_by_zero_raises():
+    with pytest.raises(ct.ContractError, match="division by zero"):
+        ct.tensor([1, 2]) // 0
+    with pytest.raises(ct.ContractError, match="division by zero"):
+        ct.tensor([1, 2]) % ct.tensor([1, 0])
+
+
+def test_remainder_and_fmod_gradients():
+    x = ct.tensor([-7.5, 7.5, 4.2], dtype=ct.float64, requires_grad=True)
+    y = ct.tensor([2., -3., 1.3], dtype=ct.float64, requires_grad=True)
+    (x % y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1., 1., 1.])
+    np.testing.assert_allclose(y.grad.numpy(), -np.floor(x.detach().numpy() / y.detach().numpy()))
+    assert gradcheck(lambda a, b: ct.fmod(a, b), [x, y])
+    assert gradcheck(lambda a, b: ct.remainder(a, b), [x, y])
+    x.grad = None
+    ct.div(x, y, rounding_mode="floor").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0., 0., 0.])
