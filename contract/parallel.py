@@ -19,7 +19,7 @@ threads would oversubscribe the cores).
 """
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Callable, List, Sequence, Tuple
 
@@ -118,7 +118,8 @@ def map_chunks(fn: Callable, chunks: Sequence, xp=None) -> List:
     """``[fn(c) for c in chunks]``, on the pool (BLAS single-threaded) when it helps.
 
     ``xp`` is the array module of the chunks' arrays (default NumPy); results
-    come back in order; an exception in any chunk is raised here.
+    come back in order; an exception in any chunk is raised here, once the chunks
+    already running have finished (the rest are dropped).
 
     >>> map_chunks(len, ["ab", "c"])
     [2, 1]
@@ -127,7 +128,15 @@ def map_chunks(fn: Callable, chunks: Sequence, xp=None) -> List:
     if not parallel_ok(xp or numpy, len(chunks)):
         return [fn(chunk) for chunk in chunks]
     with single_threaded_blas():
-        return list(_pool().map(fn, chunks))
+        futures = [_pool().submit(fn, chunk) for chunk in chunks]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            # a failed chunk: the others not started are dropped and the running ones
+            # finish here, so none outlives the call or runs once BLAS is given back
+            for future in futures:
+                future.cancel()
+            wait(futures)
 
 
 def run_spans(xp, chunks: Sequence[Tuple[int, int]], compute: Callable, out_shape=None):
