@@ -128,8 +128,9 @@ def map_chunks(fn: Callable, chunks: Sequence, xp=None) -> List:
     if not parallel_ok(xp or numpy, len(chunks)):
         return [fn(chunk) for chunk in chunks]
     with single_threaded_blas():
-        futures = [_pool().submit(fn, chunk) for chunk in chunks]
+        pool, futures = _pool(), []
         try:
+            futures.extend(pool.submit(fn, chunk) for chunk in chunks)
             return [future.result() for future in futures]
         finally:
             # a failed chunk: the others not started are dropped and the running ones
