@@ -139,10 +139,16 @@ def shape_args(args, name="shape"):
     return shape
 
 
-def _filled(fill, args, dtype, requires_grad, device, default=float32):
+def _sizes(args):
+    """A shape for a new tensor: no ``-1`` placeholder, no negative size."""
     shape = shape_args(args)
     if any(d < 0 for d in shape):
-        raise ContractError(f"shape {shape} has a negative size")
+        raise ContractError(f"Trying to create tensor with negative dimension: shape {shape}")
+    return shape
+
+
+def _filled(fill, args, dtype, requires_grad, device, default=float32):
+    shape = _sizes(args)
     array = np.full(shape, fill, dtype=_pick(dtype, default))
     return _leaf(_to_device(array, device), requires_grad)
 
@@ -173,6 +179,9 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
     >>> full((2,), 7)
     tensor([7, 7])"""
+    if not isinstance(fill_value, (bool, int, float, complex, np.number, np.bool_)):
+        raise ContractError(f"full(): fill_value must be a number, got "
+                            f"{type(fill_value).__name__}")
     default = _default_dtype(np.asarray(fill_value))
     return _filled(fill_value, (size,) if isinstance(size, int) else size, dtype,
                    requires_grad, device, default)
@@ -220,6 +229,8 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
 
     >>> linspace(0, 1, 3)
     tensor([0.0000, 0.5000, 1.0000])"""
+    if int(steps) < 0:
+        raise ContractError(f"linspace: number of steps must be non-negative, got {steps}")
     array = np.linspace(start, end, int(steps)).astype(_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
@@ -230,6 +241,8 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     >>> eye(2)
     tensor([[1., 0.],
             [0., 1.]])"""
+    if int(n) < 0 or (m is not None and int(m) < 0):
+        raise ContractError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     array = np.eye(int(n), None if m is None else int(m), dtype=_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
@@ -242,13 +255,13 @@ def manual_seed(seed):
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform [0, 1) samples (float32 by default)."""
-    array = _RNG[0].random(shape_args(size)).astype(_pick(dtype, float32))
+    array = _RNG[0].random(_sizes(size)).astype(_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal samples (float32 by default)."""
-    array = _RNG[0].standard_normal(shape_args(size)).astype(_pick(dtype, float32))
+    array = _RNG[0].standard_normal(_sizes(size)).astype(_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
 
@@ -258,7 +271,7 @@ def randint(low, high=None, size=(), dtype=None, device=None):
         high, size = None, high          # torch's randint(high, size)
     if high is None:
         low, high = 0, low
-    array = _RNG[0].integers(low, high, shape_args((size,))).astype(_pick(dtype, int64))
+    array = _RNG[0].integers(low, high, _sizes((size,))).astype(_pick(dtype, int64))
     return _leaf(_to_device(array, device), False)
 
 

@@ -27,6 +27,13 @@ def _run(name, text, *tensors):
     return Tensor._wrap(einsum(text, *[t._data for t in tensors]))
 
 
+def _both_tensors(name, a, b):
+    for value in (a, b):
+        if not isinstance(value, Tensor):
+            raise ContractError(f"{name}(): expected Tensor arguments, got "
+                                f"{type(value).__name__}")
+
+
 def _tensors(*values):
     if len(values) == 2:
         return _pair(*values)
@@ -85,6 +92,7 @@ def bmm(input, mat2):
 
 def dot(input, other):
     """Inner product of two 1-D tensors: ``a,a->``."""
+    _both_tensors("dot", input, other)
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise ShapeError(f"dot expects two 1-D tensors of the same size, got "
                          f"{tuple(input.shape)} and {tuple(other.shape)}")
@@ -93,6 +101,7 @@ def dot(input, other):
 
 def outer(input, vec2):
     """Outer product of two 1-D tensors: ``a,b->ab``."""
+    _both_tensors("outer", input, vec2)
     if input.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"outer expects 1-D tensors, got {tuple(input.shape)} and "
                          f"{tuple(vec2.shape)}")

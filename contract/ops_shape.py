@@ -288,7 +288,7 @@ def _check_gather_index(input, d, idx):
 
 def cat(tensors, dim=0):
     """Join along an existing axis (differentiable)."""
-    tensors = list(tensors)
+    tensors = [_tensor_arg(t, "cat", k) for k, t in enumerate(tensors)]
     if not tensors:
         raise ContractError("cat expects a non-empty sequence of tensors")
     d = _dim(dim, tensors[0].ndim)
@@ -315,9 +315,17 @@ def cat(tensors, dim=0):
     return record("Cat", out, tuple(tensors), vjp)
 
 
+def _tensor_arg(value, name, k=None):
+    """``value`` if it is a Tensor, else torch's complaint as a ContractError."""
+    if not isinstance(value, Tensor):
+        where = "" if k is None else f" as element {k} of the sequence"
+        raise ContractError(f"{name}: expected a Tensor{where}, got {type(value).__name__}")
+    return value
+
+
 def stack(tensors, dim=0):
     """Join along a new axis (differentiable)."""
-    tensors = list(tensors)
+    tensors = [_tensor_arg(t, "stack", k) for k, t in enumerate(tensors)]
     if not tensors:
         raise ContractError("stack expects a non-empty sequence of tensors")
     shapes = {tuple(t.shape) for t in tensors}
@@ -334,7 +342,10 @@ def meshgrid(*tensors, indexing="ij"):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise ContractError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    ts = list(tensors)
+    ts = [_tensor_arg(t, "meshgrid", k) for k, t in enumerate(tensors)]
+    if not ts or any(t.ndim > 1 for t in ts):
+        raise ContractError(f"meshgrid expects a non-empty list of 0-d or 1-d tensors, got "
+                            f"shapes {[tuple(t.shape) for t in ts]}")
     shape = tuple(t.numel() for t in ts)
     grids = []
     for k, t in enumerate(ts):
@@ -347,6 +358,9 @@ def meshgrid(*tensors, indexing="ij"):
 
 
 def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` views along ``dim`` (the last may be smaller), as torch does."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ContractError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _dim(dim, input.ndim)
     step = -(-input.shape[d] // chunks)
     return tuple(getitem(input, (slice(None),) * d + (slice(k, k + step),))
@@ -356,6 +370,8 @@ def chunk(input, chunks, dim=0):
 def flip(input, dims):
     dims = tuple(_dim(d, input.ndim) for d in (dims if isinstance(dims, (list, tuple))
                                                else [dims]))
+    if len(set(dims)) != len(dims):
+        raise ContractError(f"flip: dim appears multiple times in the list of dims {dims}")
     xp = _xp_of(input._data)
     return record("Flip", xp.ascontiguousarray(xp.flip(input._data, dims)), (input,),
                   lambda g: (xp.flip(g, dims),))
@@ -368,7 +384,7 @@ METHODS = {
     "to": to, "cpu": lambda self: to(self, "cpu"), "cuda": lambda self: to(self, "cuda"),
     "float": _caster("float32"), "double": _caster("float64"), "long": _caster("int64"),
     "int": _caster("int32"), "half": _caster("float16"), "bool": _caster("bool"),
-    "type_as": lambda self, other: to(self, other.dtype),
+    "type_as": lambda self, other: to(self, _tensor_arg(other, "type_as").dtype),
     "__getitem__": getitem, "gather": gather, "chunk": chunk,
     "flip": flip, "swapaxes": transpose,
 }

@@ -287,3 +287,40 @@ def test_remainder_and_fmod_gradients():
     x.grad = None
     ct.div(x, y, rounding_mode="floor").sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0., 0., 0.])
+
+
+# -- bad input raises ContractError (no AttributeError / ValueError / ZeroDivisionError) --
+@pytest.mark.parametrize("call", [
+    lambda: ct.ones(4).chunk(0),
+    lambda: ct.ones(4).chunk(-1),
+    lambda: ct.ones(2, 2).flip([0, 0]),
+    lambda: ct.ones(2).type_as(3),
+    lambda: ct.cat([np.ones(2)]),
+    lambda: ct.stack((1, 2)),
+    lambda: ct.dot(ct.ones(3), 2),
+    lambda: ct.outer([1., 2.], ct.ones(2)),
+    lambda: ct.meshgrid(),
+    lambda: ct.meshgrid(ct.ones(2, 2)),
+    lambda: ct.linspace(0, 1, -1),
+    lambda: ct.eye(-1),
+    lambda: ct.eye(2, -3),
+    lambda: ct.randn(-1),
+    lambda: ct.rand(2, -1),
+    lambda: ct.randint(0, 3, (-1,)),
+    lambda: ct.full((2,), "a"),
+    lambda: ct.zeros(-1),
+], ids=["chunk0", "chunk-neg", "flip-dup", "type_as", "cat-ndarray", "stack-ints", "dot-int",
+        "outer-list", "meshgrid-empty", "meshgrid-2d", "linspace-neg", "eye-neg", "eye-m-neg",
+        "randn-neg", "rand-neg", "randint-neg", "full-str", "zeros-neg"])
+def test_bad_input_raises_contract_error(call):
+    with pytest.raises(ct.ContractError):
+        call()
+
+
+def test_chunk_and_flip_still_work():
+    parts = ct.tensor(np.arange(7.)).chunk(3)
+    assert [p.tolist() for p in parts] == [[0., 1., 2.], [3., 4., 5.], [6.]]
+    np.testing.assert_array_equal(ct.tensor([[1, 2], [3, 4]]).flip([0, 1]).numpy(),
+                                  [[4, 3], [2, 1]])
+    x, y = ct.meshgrid(ct.tensor([1, 2]), ct.tensor(5))
+    assert tuple(x.shape) == (2, 1) and y.tolist() == [[5], [5]]
