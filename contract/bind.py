@@ -194,7 +194,9 @@ def _prep_operand(axes, shape, size, number):
     """Recipe for one operand: split groups, squeeze broadcast axes, diagonals."""
     split = any(len(axis) != 1 for axis in axes)
     labels = [lab for axis in axes for lab in axis]
-    dims = [size[lab] for lab in labels] if split else list(shape)
+    # a plain axis keeps its own length (1 where it broadcasts); a group splits by label sizes
+    dims = [d for axis, dim in zip(axes, shape)
+            for d in ([dim] if len(axis) == 1 else [size[lab] for lab in axis])]
     squeeze = tuple(k for k, (lab, d) in enumerate(zip(labels, dims)) if d == 1 and size[lab] != 1)
     labels = [lab for k, lab in enumerate(labels) if k not in squeeze]
     diagonals = []

@@ -46,3 +46,25 @@ def test_a_failed_chunk_leaves_no_chunk_running_after_the_blas_limit_is_given_ba
     assert "threads" in seen                         # chunk 1 finished before the raise
     assert seen["threads"] == [1] * len(seen["threads"])
     assert parallel._STATE["depth"] == 0
+
+
+@pytest.mark.parametrize("equation, shapes, sizes, numpy_equation, split", [
+    # a batch axis of size 1 broadcasts against another operand in an operand with a group
+    ("b (h p), b -> b h", [(1, 8), (4,)], {"p": 2}, "bhp,b->bh", [(1, 4, 2), (4,)]),
+    ("b (h p), b -> b h", [(4, 8), (1,)], {"p": 2}, "bhp,b->bh", [(4, 4, 2), (1,)]),
+    ("(h p) b, b c -> c h", [(6, 1), (5, 3)], {"h": 3}, "hpb,bc->ch", [(3, 2, 1), (5, 3)]),
+    ("a (a b) -> b", [(1, 6)], {"b": 3}, "aab->b", None),
+])
+def test_a_broadcast_size_1_axis_beside_a_split_group(equation, shapes, sizes, numpy_equation,
+                                                      split):
+    """The split reshape used the label's broadcast size for the plain size-1 axis too
+    (ValueError: cannot reshape array of size 8 into shape (4,4,2))."""
+    rng = np.random.default_rng(0)
+    ops = [rng.standard_normal(s) for s in shapes]
+    got = ct.einsum(equation, *ops, **sizes)
+    if split is None:      # 'a (a b)': the size-1 axis a broadcasts to a's size 2
+        a = ops[0].reshape(1, 2, 3)
+        expected = np.einsum("xab->b", a)
+    else:
+        expected = np.einsum(numpy_equation, *(o.reshape(s) for o, s in zip(ops, split)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
