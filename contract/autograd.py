@@ -121,7 +121,7 @@ class set_grad_enabled(_GradMode):
 class Node:
     """A recorded op: its torch-like name, parent Tensors and VJP closure."""
 
-    __slots__ = ("_name", "parents", "vjp", "freed", "edges", "t", "__weakref__")
+    __slots__ = ("_name", "parents", "vjp", "freed", "edges", "t", "retained", "__weakref__")
 
     def __init__(self, name, parents, vjp):
         self._name = name
@@ -132,6 +132,7 @@ class Node:
         # record time so that a later in-place update of a parent does not re-route it
         self.edges = tuple([_edge(p) for p in parents])
         self.t = tick()         # its time: saved arrays written after it are refused
+        self.retained = None    # a weak reference to the tensor that called retain_grad()
 
     def name(self):
         return self._name
@@ -268,9 +269,18 @@ def backward(tensor, gradient=None, retain_graph=False):
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Specify retain_graph=True if you "
                 "need to backward through the graph a second time")
+        if node.retained is not None:
+            _retain(node, g)
         _run_node(node, g, grads)
         if not retain_graph:
             node.freed, node.vjp = True, None    # drop the saved arrays, as torch frees them
+
+
+def _retain(node, g):
+    """``retain_grad()``: the non-leaf tensor computed by ``node`` keeps its gradient."""
+    t = node.retained()
+    if t is not None and t.grad_fn is node:
+        _to_leaf(t, g)
 
 
 _HANDED = "arrays handed out"   # key in the backward dict: ids of arrays already given away

@@ -68,6 +68,34 @@ def zero_(self):
     return _inplace(_zeros)(self, None)
 
 
+class _Bounds:
+    """``clamp_``'s (min, max) as one operand; it requires grad when a bound does."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+        self.requires_grad = any(getattr(b, "requires_grad", False) for b in (low, high))
+
+    def detach(self):
+        return _Bounds(*(b.detach() if isinstance(b, Tensor) else b
+                         for b in (self.low, self.high)))
+
+
+def _clamped(t, bounds):
+    from contract.ops_elementwise import clamp
+    return clamp(t, bounds.low, bounds.high)
+
+
+def clamp_(self, min=None, max=None):
+    """Clamp in place (torch's ``clamp_``).
+
+    >>> import contract as ct
+    >>> ct.tensor([-1., 0.5, 2.]).clamp_(0, 1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    bounds = _Bounds(min, max)
+    return _inplace(_clamped)(self, bounds if bounds.requires_grad else bounds.detach())
+
+
 # -- item assignment -----------------------------------------------------------------
 def _value_dtype(value):
     if isinstance(value, Tensor) or hasattr(value, "__cuda_array_interface__"):
@@ -157,4 +185,5 @@ METHODS = {
     "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
     "__itruediv__": _inplace(div), "add_": _inplace(add), "sub_": _inplace(sub),
     "mul_": _inplace(mul), "div_": _inplace(div), "zero_": zero_, "__setitem__": setitem,
+    "clamp_": clamp_, "clip_": clamp_,
 }

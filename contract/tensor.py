@@ -127,6 +127,14 @@ class Tensor:
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
+    def mT(self):
+        """The last two dimensions transposed (a view), as torch's ``mT``."""
+        if self.ndim < 2:
+            raise ContractError(f"tensor.mT is only supported on matrices or batches of "
+                                f"matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
     def data(self):
         return self.detach()
 
@@ -173,6 +181,25 @@ class Tensor:
             raise ContractError("you can only change requires_grad flags of leaf variables")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor in the next backward passes (torch's).
+
+        >>> import contract as ct
+        >>> x = ct.ones(2, requires_grad=True); y = x * 3; y.retain_grad()
+        >>> (y * y).sum().backward(); y.grad
+        tensor([6., 6.])
+        """
+        if not self.requires_grad:
+            raise ContractError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            import weakref
+            self.grad_fn.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        node = self.grad_fn
+        return node is not None and node.retained is not None and node.retained() is self
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad``."""

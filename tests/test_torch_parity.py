@@ -324,3 +324,59 @@ def test_chunk_and_flip_still_work():
                                   [[4, 3], [2, 1]])
     x, y = ct.meshgrid(ct.tensor([1, 2]), ct.tensor(5))
     assert tuple(x.shape) == (2, 1) and y.tolist() == [[5], [5]]
+
+
+# -- retain_grad, mT, clamp_ ---------------------------------------------------------
+def test_retain_grad_on_a_chain_of_non_leaves():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    c = b.exp()
+    c.retain_grad()
+    s = c.sum()
+    s.retain_grad()
+    s.backward()
+    assert s.grad.item() == 1.
+    np.testing.assert_array_equal(c.grad.numpy(), [1., 1.])
+    np.testing.assert_allclose(b.grad.numpy(), np.exp([2., 4.]))
+    assert b.retains_grad and not a.retains_grad
+    assert (b * 2).grad is None                   # only the tensors that asked keep it
+
+
+def test_retain_grad_accumulates_and_sums_fan_out():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    (b[0] * b[1] + b.sum()).backward(retain_graph=True)   # b = [2, 4]: [b1 + 1, b0 + 1]
+    np.testing.assert_array_equal(b.grad.numpy(), [5., 3.])
+    (b * 3).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [8., 6.])
+
+
+def test_retain_grad_refused_without_requires_grad():
+    with pytest.raises(ct.ContractError):
+        (ct.ones(2) * 2).retain_grad()
+
+
+def test_mT_transposes_the_last_two_dims():
+    x = ct.tensor(np.arange(24.).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.mT.numpy(), np.swapaxes(np.arange(24.).reshape(2, 3, 4),
+                                                            -1, -2))
+    with pytest.raises(ct.ContractError):
+        ct.ones(3).mT
+
+
+def test_clamp_in_place():
+    t = ct.tensor([-1., 0.5, 2.])
+    assert t.clamp_(0, 1) is t
+    np.testing.assert_array_equal(t.numpy(), [0., 0.5, 1.])
+    base = ct.tensor(np.arange(6.).reshape(2, 3))
+    base[1].clamp_(max=4)
+    np.testing.assert_array_equal(base.numpy(), [[0., 1., 2.], [3., 4., 4.]])
+    x = ct.tensor([-2., 0.5, 3.], requires_grad=True)
+    y = x.clone()
+    y.clamp_(min=-1)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0., 1., 6.])
+    with pytest.raises(ct.ContractError):
+        x.clamp_(0, 1)                            # a leaf that requires grad
