@@ -68,3 +68,10 @@ def test_a_broadcast_size_1_axis_beside_a_split_group(equation, shapes, sizes, n
     else:
         expected = np.einsum(numpy_equation, *(o.reshape(s) for o, s in zip(ops, split)))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_through_a_broadcast_axis_beside_a_split_group():
+    rng = np.random.default_rng(1)
+    x = ct.tensor(rng.standard_normal((1, 8)), requires_grad=True)
+    y = ct.tensor(rng.standard_normal((4,)), requires_grad=True)
+    assert ct.testing.gradcheck(lambda a, b: ct.einsum("b (h p), b -> b h", a, b, p=2), (x, y))
