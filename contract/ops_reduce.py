@@ -242,5 +242,23 @@ def cumsum(input, dim, *, dtype=None):
     return record("Cumsum", out, (input,), vjp)
 
 
-METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum}
+def _logical(name):
+    def op(input, dim=None, keepdim=False):
+        dims = reduce_dims(dim, input._data.ndim)
+        flags = input._data.astype(bool, copy=False)
+        out = getattr(flags, name)(axis=dims, keepdims=keepdim)
+        # torch: uint8 in, uint8 out; bool for every other dtype
+        out = out.astype(input.dtype) if input.dtype == np.uint8 else out
+        return Tensor._wrap(out)
+    op.__name__ = name
+    op.__doc__ = (f"torch's ``{name}(dim=None, keepdim=False)``: a logical reduction (bool "
+                  f"result), e.g. ``ct.tensor([1, 0]).{name}()``.")
+    return op
+
+
+all_, any_ = _logical("all"), _logical("any")
+
+
+METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,
+           "all": all_, "any": any_}
 FUNCTIONS = dict(METHODS)

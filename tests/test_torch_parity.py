@@ -380,3 +380,39 @@ def test_clamp_in_place():
     np.testing.assert_array_equal(x.grad.numpy(), [0., 1., 6.])
     with pytest.raises(ct.ContractError):
         x.clamp_(0, 1)                            # a leaf that requires grad
+
+
+# -- all / any, conv layer settings, ReLU(inplace) --------------------------------------
+def test_all_any():
+    data = np.array([[1., 0.], [2., 3.]])
+    x = ct.tensor(data)
+    assert x.all().item() is False and x.any().item() is True
+    np.testing.assert_array_equal(x.all(1).numpy(), data.all(1))
+    np.testing.assert_array_equal(ct.any(x, dim=0, keepdim=True).numpy(),
+                                  data.any(0, keepdims=True))
+    assert x.all(1).dtype == np.bool_
+    assert ct.tensor([1, 0], dtype=ct.uint8).all().dtype == np.uint8
+    assert ct.ones(0).all().item() is True and ct.ones(0).any().item() is False
+    assert bool((ct.nn.Linear(16, 4).weight.abs() <= 0.25).all())
+
+
+def test_conv_layer_keeps_settings_as_tuples_and_reprs_them_like_torch():
+    conv = ct.nn.Conv2d(3, 2, 3, stride=2, padding=1)
+    assert conv.stride == (2, 2) and conv.padding == (1, 1) and conv.dilation == (1, 1)
+    assert repr(conv) == "Conv2d(3, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    grouped = ct.nn.Conv2d(3, 3, 3, groups=3, bias=False, dilation=2)
+    assert repr(grouped) == ("Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), "
+                             "dilation=(2, 2), groups=3, bias=False)")
+    assert repr(ct.nn.Conv1d(3, 3, 3, padding="same")) == (
+        "Conv1d(3, 3, kernel_size=(3,), stride=(1,), padding=same)")
+    assert tuple(conv(ct.ones(1, 3, 6, 6)).shape) == (1, 2, 3, 3)
+
+
+def test_relu_inplace():
+    x = ct.tensor([-1., 2.])
+    assert ct.nn.ReLU(inplace=True)(x) is x
+    np.testing.assert_array_equal(x.numpy(), [0., 2.])
+    assert repr(ct.nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    y = ct.tensor([-1., 2.])
+    np.testing.assert_array_equal(ct.nn.ReLU()(y).numpy(), [0., 2.])
+    np.testing.assert_array_equal(y.numpy(), [-1., 2.])

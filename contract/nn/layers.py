@@ -26,15 +26,26 @@ class _ConvNd(Module):
                                 f"must both be divisible by groups={groups}")
         self.kernel_size = as_tuple(kernel_size, self._n, "kernel_size")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.stride = as_tuple(stride, self._n, "stride")          # tuples, as torch keeps them
+        self.padding = padding if isinstance(padding, str) else as_tuple(padding, self._n,
+                                                                         "padding", 0)
+        self.dilation, self.groups = as_tuple(dilation, self._n, "dilation"), groups
         fan_in = in_channels // groups * math.prod(self.kernel_size)
         bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
         self.weight = _uniform((out_channels, in_channels // groups) + self.kernel_size, bound)
         self.bias = _uniform((out_channels,), bound) if bias else None
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+        """torch's: the non-default settings after the sizes."""
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
+        if self.padding != (0,) * self._n:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self._n:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")
 
 
 class Conv1d(_ConvNd):
@@ -91,10 +102,17 @@ class MaxPool2d(_Pool):
 
 
 class ReLU(Module):
-    """``max(x, 0)``."""
+    """``max(x, 0)``; ``inplace=True`` clamps the input itself, as torch's does."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return x.clamp_(min=0) if self.inplace else F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Flatten(Module):
