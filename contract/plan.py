@@ -64,9 +64,9 @@ def _step_flops(terms, out, sizes):
 
 def _display_names(bound: Bound):
     plain = [n for n in bound.names if not n.startswith("...")]
-    if all(len(n) == 1 for n in plain):
-        spare = iter(c for c in LETTERS[::-1] + "".join(map(chr, range(0x3b1, 0x3ca)))
-                     if c not in plain)
+    spare = [c for c in LETTERS[::-1] + "".join(map(chr, range(0x3b1, 0x3ca))) if c not in plain]
+    if all(len(n) == 1 for n in plain) and len(bound.names) - len(plain) <= len(spare):
+        spare = iter(spare)
         return [n if not n.startswith("...") else next(spare) for n in bound.names], ""
     return [n.replace("...", "…") for n in bound.names], " "
 

@@ -75,3 +75,19 @@ def test_gradients_through_a_broadcast_axis_beside_a_split_group():
     x = ct.tensor(rng.standard_normal((1, 8)), requires_grad=True)
     y = ct.tensor(rng.standard_normal((4,)), requires_grad=True)
     assert ct.testing.gradcheck(lambda a, b: ct.einsum("b (h p), b -> b h", a, b, p=2), (x, y))
+
+
+def test_many_single_letter_labels_beside_ellipsis_dimensions_plan_and_print():
+    """The step table names '...' dimensions with spare letters; when they ran out,
+    a StopIteration escaped from ct.einsum."""
+    import string
+    greek = "".join(map(chr, range(0x3b1, 0x3ca)))
+    first, second = string.ascii_letters[:40], string.ascii_letters[40:] + greek[:6]
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((1,) * 40 + (1, 2) + (1,) * 18)
+    b = rng.standard_normal((1, 2) + (1,) * 18 + (1,) * len(second))
+    equation = first + "...,..." + second + "->..."
+    got = ct.einsum(equation, a, b)
+    expected = a.reshape(a.shape[40:]) * b.reshape(b.shape[:20])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert "…" in str(ct.plan(equation, a, b))
