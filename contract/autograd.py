@@ -322,5 +322,18 @@ def _to_leaf(leaf, g, handed=None):
         else:
             g = xp.array(g, dtype=leaf._data.dtype, copy=True)
         leaf.grad = Tensor._wrap(g)
+    elif _owned(leaf.grad._data, g, handed):
+        leaf.grad._data += g           # torch accumulates into the same .grad tensor
     else:
         leaf.grad = Tensor._wrap(leaf.grad._data + g)
+
+
+def _owned(old, g, handed):
+    """Whether ``.grad``'s array may be added to in place: set before this backward pass
+    (so no pending gradient of this pass is the same array), writable, of the same
+    shape and dtype as the sum."""
+    if handed is None or id(old) in handed or type(old) is not type(g):
+        return False
+    flags = getattr(old, "flags", None)
+    return (flags is not None and flags.writeable and old.base is None
+            and old.shape == g.shape and old.dtype == g.dtype)

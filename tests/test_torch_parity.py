@@ -416,3 +416,25 @@ def test_relu_inplace():
     y = ct.tensor([-1., 2.])
     np.testing.assert_array_equal(ct.nn.ReLU()(y).numpy(), [0., 2.])
     np.testing.assert_array_equal(y.numpy(), [-1., 2.])
+
+
+def test_grad_accumulates_into_the_same_tensor_across_backward_calls():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    (a * 3).sum().backward()
+    held = a.grad
+    (a * a).sum().backward()
+    assert held is a.grad                          # torch adds into the existing .grad
+    np.testing.assert_array_equal(held.numpy(), [5., 7.])
+
+
+def test_grad_accumulation_within_one_pass_does_not_touch_shared_arrays():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = ct.tensor([3., 4.], requires_grad=True)
+    s = a + b                                      # Add hands the same gradient to both sides
+    ((s * 2) + a).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [3., 3.])
+    np.testing.assert_array_equal(b.grad.numpy(), [2., 2.])
+    user = ct.tensor([10., 10.])
+    a.grad = user
+    (a * 1).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [11., 11.])
