@@ -17,6 +17,7 @@ from typing import Dict, Optional, Tuple
 
 from contract.equation import ELLIPSIS, Equation
 from contract.errors import ContractError, ShapeError
+from contract.kernels import MAX_DIMS
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,10 @@ def bind(eq: Equation, shapes, given: Dict[str, int]) -> Bound:
                 number.setdefault(lab, len(number))
     preps, terms = zip(*(_prep_operand(axes, shape, size, number)
                          for axes, shape in zip(expanded, shapes))) if shapes else ((), ())
+    for i, prep in enumerate(preps):
+        if prep.split_shape is not None and len(prep.split_shape) > MAX_DIMS:
+            raise ShapeError(f"operand {i} split into its groups would have "
+                             f"{len(prep.split_shape)} dimensions; arrays hold at most {MAX_DIMS}")
     out_full = tuple(number[lab] for axis in out_axes for lab in axis)
     final = []
     for axis in out_axes:

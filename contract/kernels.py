@@ -22,6 +22,7 @@ from typing import Callable, Tuple
 from contract.errors import ShapeError
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MAX_DIMS = 64        # the most dimensions a NumPy (or CuPy) array may have
 
 
 @dataclass(frozen=True)

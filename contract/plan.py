@@ -20,7 +20,7 @@ from contract.dtypes import policy
 from contract.errors import ContractError, ShapeError
 from contract.paths import PathResult, find_path
 from contract.semiring import get_semiring
-from contract.kernels import LETTERS
+from contract.kernels import LETTERS, MAX_DIMS
 
 
 class Policy(NamedTuple):
@@ -84,6 +84,13 @@ def _fresh_scalar(kernel):
     return replace(kernel, fn=lambda xp, a: inner(xp, a).copy())
 
 
+def _check_dims(labels, where):
+    """ShapeError when an array of ``labels`` would pass NumPy's (and CuPy's) dimension limit."""
+    if len(labels) > MAX_DIMS:
+        raise ShapeError(f"{where()} would make an array of {len(labels)} dimensions; arrays "
+                         f"hold at most {MAX_DIMS} (sum labels away earlier, or merge axes)")
+
+
 def compile_steps(bound: Bound, path, semiring):
     """Kernels and Step records for ``path``, plus the final label order."""
     names, sep = _display_names(bound)
@@ -106,6 +113,8 @@ def compile_steps(bound: Bound, path, semiring):
         else:
             out = tuple(dict.fromkeys(x for t in terms for x in t if x in keep))
             kernel = semiring.compile_nary(terms, out)
+        _check_dims(kernel.out,
+                    lambda: f"step {len(steps)} ({_step_text(terms, kernel.out, names, sep)})")
         steps.append(Step(positions, tuple(terms), kernel.out,
                           _step_text(terms, kernel.out, names, sep), kernel.name,
                           _step_flops(terms, kernel.out, bound.sizes),
@@ -272,6 +281,7 @@ def build_plan(equation, shapes, dtypes=None, optimize="auto", semiring="real",
     ring = get_semiring(semiring)
     optimize = check_optimize(optimize)
     bound = bind(equation, shapes, sizes or {})
+    _check_dims(bound.output_full, lambda: "the output")
     if 0 in bound.sizes or len(bound.terms) == 1:
         n = len(bound.terms)
         path = ((0,),) if n == 1 else tuple((0, 1) for _ in range(n - 1))
