@@ -50,10 +50,24 @@ def _recorded(plan, operands, arrays, backend, dtypes, name):
         return record(name, plan.execute(backend, arrays, dtypes), (), None)
     trace = {}
     out = plan.execute(backend, arrays, dtypes, trace=trace)
+    saved = out if plan.semiring != "real" else _forget_result(trace)
 
     def vjp(grad):
-        return einsum_vjp(plan, backend, arrays, trace, out, grad, needs)
+        return einsum_vjp(plan, backend, arrays, trace, saved, grad, needs)
     return record(name, out, tuple(operands), vjp)
+
+
+def _forget_result(trace):
+    """Drop the result from a real einsum's trace (its VJP needs only the step inputs), so an
+    in-place write into the result does not count as modifying a saved tensor (torch's
+    ``a * b`` saves ``a`` and ``b``, not the product). Returns None, the saved output."""
+    last = trace.pop("last", None)
+    if last is not None:
+        trace["dtype"] = last.dtype
+    steps = trace.get("steps")
+    if steps:
+        steps[-1] = steps[-1]._replace(output=None)
+    return None
 
 
 def _handler(plan, operands, options):
@@ -105,7 +119,7 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
         return tuple(xp.zeros(a.shape, dtype=a.dtype) if need else None
                      for a, need in zip(arrays, needs))
     bound = plan._bound
-    compute = trace["last"].dtype
+    compute = trace["dtype"] if "dtype" in trace else trace["last"].dtype
     # complex: torch's grad_A = einsum(grad_C, conj(B)) = conj(einsum(conj(grad_C), B)), so the
     # walk runs on conj(grad) with the saved operands as they are, and each result is conjugated
     g = conj(_undo_final(xp, bound, plan, grad.astype(compute, copy=False)))
