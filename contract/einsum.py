@@ -77,21 +77,27 @@ def _special(operands):
 
 def _to_arrays(operands):
     """Convert scalars and nested lists to NumPy; keep other array types."""
-    arrays = []
-    for i, op in enumerate(operands):
-        if isinstance(op, _NDARRAY) and type(op) is not _NDARRAY:
-            arrays.append(np.asarray(op))   # np.matrix, masked arrays: read as np.einsum does
-            continue
-        if hasattr(op, "shape") and hasattr(op, "dtype"):
-            arrays.append(op)
-            continue
+    return [_as_array(op, i) for i, op in enumerate(operands)]
+
+
+def _as_array(op, i):
+    """One operand as an array: NumPy-typed arrays (CuPy, Dask, ...) kept, the rest read by
+    ``np.asarray`` as np.einsum reads them (np.matrix, lists, scalars, torch tensors)."""
+    if isinstance(op, _NDARRAY) and type(op) is not _NDARRAY:
+        return np.asarray(op)           # np.matrix, masked arrays: read as np.einsum does
+    if hasattr(op, "shape") and hasattr(op, "dtype"):
         try:
-            arrays.append(np.asarray(op))
-        except (ValueError, TypeError) as err:
-            raise ContractError(f"operand {i} cannot be read as an array: {err}") from None
-        if arrays[-1].dtype == object:
-            raise ContractError(f"operand {i} is not numeric (an object array from {type(op)})")
-    return arrays
+            np.dtype(op.dtype)
+            return op
+        except TypeError:               # not a NumPy dtype (a torch tensor): read it below
+            pass
+    try:
+        array = np.asarray(op)
+    except (ValueError, TypeError, RuntimeError) as err:
+        raise ContractError(f"operand {i} cannot be read as an array: {err}") from None
+    if array.dtype == object:
+        raise ContractError(f"operand {i} is not numeric (an object array from {type(op)})")
+    return array
 
 
 def cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes, key=None):
@@ -193,7 +199,7 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
             shapes.append(tuple(int(d) for d in item))
             dtypes.append(None)
         else:
-            arr = item if hasattr(item, "shape") and hasattr(item, "dtype") else _to_arrays([item])[0]
+            arr = _as_array(item, i)
             shapes.append(tuple(arr.shape))
             dtypes.append(np.dtype(arr.dtype))
     if any(d is None for d in dtypes):

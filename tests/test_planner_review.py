@@ -125,3 +125,26 @@ def test_64_dimensions_still_run():
     x = np.random.default_rng(3).standard_normal((1,) * 62 + (2, 3))
     got = ct.einsum(f"{' '.join(a)} -> {' '.join(a[::-1])}", x)
     np.testing.assert_allclose(got, x.transpose(tuple(range(63, -1, -1))))
+
+
+class _ForeignArray:
+    """Stands in for another library's tensor (torch): shape, a non-NumPy dtype, __array__."""
+
+    def __init__(self, data, fail=False):
+        self.data, self.shape, self.dtype, self.fail = data, data.shape, object(), fail
+
+    def __array__(self, dtype=None, copy=None):
+        if self.fail:
+            raise RuntimeError("can't convert a tensor that requires grad")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+def test_an_array_like_with_a_foreign_dtype_is_read_as_numpy_einsum_reads_it():
+    """ct.einsum(torch_tensor) leaked TypeError: Cannot interpret 'torch.float32' as a data type
+    (np.einsum reads the tensor through __array__)."""
+    x = np.random.default_rng(4).standard_normal((2, 3))
+    got = ct.einsum("ij->i", _ForeignArray(x))
+    np.testing.assert_allclose(got, np.einsum("ij->i", x))
+    assert ct.plan("ij,jk->ik", _ForeignArray(x), (3, 4)).shapes == ((2, 3), (3, 4))
+    with pytest.raises(ct.ContractError, match="operand 1 cannot be read as an array"):
+        ct.einsum("ij,ij->", x, _ForeignArray(x, fail=True))
