@@ -217,11 +217,17 @@ def _caster(dtype):
 def _index(value):
     if isinstance(value, Tensor):
         return value._data
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) or _sequence_as_tuple(value):
         return tuple(_index(v) for v in value)
-    if isinstance(value, list) and any(isinstance(v, Tensor) for v in value):
-        return [_index(v) for v in value]
     return value
+
+
+def _sequence_as_tuple(value):
+    """torch's (NumPy's legacy) rule: a short list holding a Tensor, a sequence, a slice,
+    ``...`` or ``None`` indexes like a tuple: ``t[[rows, cols]]`` is ``t[rows, cols]``."""
+    return isinstance(value, list) and len(value) < 32 and any(
+        isinstance(v, (Tensor, list, tuple, slice)) or v is None or v is Ellipsis
+        for v in value)
 
 
 def getitem(input, index):

@@ -114,7 +114,7 @@ def is_basic(idx):
 def check_overlap(array):
     """torch refuses to write into a tensor whose elements share memory (``expand``); a
     read-only array is refused too."""
-    if any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape)):
+    if array.size > 1 and any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape)):
         raise ContractError("unsupported operation: more than one element of the written-to "
                             "tensor refers to a single memory location. Please clone() the "
                             "tensor before performing the operation.")

@@ -461,3 +461,36 @@ def test_writing_into_a_saved_result_still_raises():
         x.detach().zero_()
         with pytest.raises(ct.ContractError, match="modified by an inplace operation"):
             x.sum().backward()
+
+
+# -- indexing: torch's sequence-as-tuple rule, empty in-place regions ------------------
+M = np.arange(12.).reshape(3, 4)
+
+
+def test_a_list_of_index_lists_indexes_like_a_tuple():
+    x = ct.tensor(M, requires_grad=True)
+    out = x[[[0, 1], [2, 2]]]                    # torch: x[[0, 1], [2, 2]]
+    np.testing.assert_array_equal(out.detach().numpy(), M[[0, 1], [2, 2]])
+    out.sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 2] = expected[1, 2] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert x[[ct.tensor(0), ct.tensor(2)]].item() == M[0, 2]
+    assert tuple(x[[slice(None), None]].shape) == (3, 1, 4)
+    np.testing.assert_array_equal(x[[0, 2]].detach().numpy(), M[[0, 2]])     # plain list
+
+
+def test_setitem_with_a_list_of_index_lists():
+    y = ct.tensor(M)
+    y[[[0, 1], [2, 2]]] = -1.
+    expected = M.copy()
+    expected[[0, 1], [2, 2]] = -1
+    np.testing.assert_array_equal(y.numpy(), expected)
+
+
+@pytest.mark.parametrize("index", [[], ct.tensor([False, False, False]), ct.tensor(False)],
+                         ids=["empty-list", "all-false-mask", "0d-false"])
+def test_in_place_update_of_an_empty_region(index):
+    x = ct.tensor(M)
+    x[index] += 1                                # nothing selected: nothing changes
+    np.testing.assert_array_equal(x.numpy(), M)
