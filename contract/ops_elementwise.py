@@ -197,55 +197,6 @@ def _div_vjp(x, y, o, need_x, need_y):
     return vjp
 
 
-def pow(input, exponent):
-    """``input ** exponent`` (either may be a tensor)."""
-    if (isinstance(exponent, (int, np.integer)) and exponent < 0 and isinstance(input, Tensor)
-            and input.dtype.kind in "biu"):
-        raise ContractError("Integers to negative integer powers are not allowed.")
-    a, b = _pair(input, exponent)
-    if b._data.ndim == 0 and not isinstance(exponent, Tensor):
-        e = exponent
-        return record("Pow", _power(a._data, b._data), (a, b),
-                      lambda g: (_pow_grad(g, a._data, e), None))
-    return _binary("Pow", _power, a, b, _pow_vjp)
-
-
-def _pow_vjp(x, y, o, need_x, need_y):
-    """``g * conj(y x^(y-1))`` and ``g * conj(x^y log x)`` (log taken as 0 where it is not
-    defined: ``x <= 0`` for real, ``x == 0`` for complex)."""
-    def vjp(g):
-        xp = _xp(o)
-        grad_x = g * conj(y * x ** (y - 1)) if need_x else None
-        if not need_y:
-            return grad_x, None
-        safe = xp.where(x == 0, 1, x) if x.dtype.kind == "c" else xp.where(x > 0, x, 1)
-        return grad_x, g * conj(o * xp.log(safe))
-    return vjp
-
-
-def _power(x, y):
-    """``x ** y``; NumPy's refusal of negative integer powers becomes a ContractError."""
-    try:
-        return x ** y
-    except ValueError:
-        raise ContractError("Integers to negative integer powers are not allowed.") from None
-
-
-def _pow_grad(g, x, e):
-    """``g * e * x ** (e - 1)`` for a scalar exponent, with the common cases cheap."""
-    if e == 0:
-        return g * 0
-    if e == 1:
-        return g
-    if x.dtype.kind == "c":
-        return g * conj(e * x ** (e - 1))
-    if e == 2:
-        out = g * x
-        out *= 2
-        return out
-    return g * (e * x ** (e - 1))
-
-
 def _xp(array):
     return _xp_of(array)
 
@@ -400,11 +351,11 @@ def _reflect(fn):
 METHODS = {
     "__add__": add, "__radd__": _reflect(add), "__sub__": sub, "__rsub__": _reflect(sub),
     "__mul__": mul, "__rmul__": _reflect(mul), "__truediv__": div,
-    "__rtruediv__": _reflect(div), "__pow__": pow, "__rpow__": _reflect(pow),
+    "__rtruediv__": _reflect(div),
     "__neg__": neg, "__abs__": abs, "__eq__": _dunder_compare(eq), "__ne__": _dunder_compare(ne),
     "__lt__": _dunder_compare(lt), "__le__": _dunder_compare(le),
     "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": logical_not,
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "abs": abs,
+    "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "abs": abs,
     "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
     "sin": sin, "cos": cos, "square": square, "clamp": clamp, "clip": clamp,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "addcmul": addcmul,
@@ -414,5 +365,7 @@ FUNCTIONS = dict(METHODS, where=where, multiply=mul, subtract=sub, divide=div,
                  true_divide=div, negative=neg, **_COMPLEX_FUNCTIONS)
 
 from contract.ops_rounding import METHODS as _ROUNDING  # noqa: E402  (it imports div from here)
-METHODS.update(_ROUNDING)
-FUNCTIONS.update(_ROUNDING)
+from contract.ops_power import METHODS as _POWER  # noqa: E402  (it imports _pair from here)
+for _more in (_ROUNDING, _POWER):
+    METHODS.update(_more)
+    FUNCTIONS.update(_more)
