@@ -120,6 +120,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     tensor([3., 3.])
     """
     data = input._data
+    if dtype is None and data.ndim == 0 and data.dtype.kind in "biu":
+        dtype = np.int64            # torch: an int or bool sum is int64, a 0-d one included
     if (type(data) is _ndarray and dtype is None and axis is None and type(dim) is not list
             and not (input.requires_grad and is_grad_enabled())):
         found, shape = _fast_sum(data, dim, keepdim)

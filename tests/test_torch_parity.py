@@ -494,3 +494,11 @@ def test_in_place_update_of_an_empty_region(index):
     x = ct.tensor(M)
     x[index] += 1                                # nothing selected: nothing changes
     np.testing.assert_array_equal(x.numpy(), M)
+
+
+@pytest.mark.parametrize("dtype", [ct.bool, ct.uint8, ct.int8, ct.int32])
+def test_sum_of_a_zero_dim_int_or_bool_tensor_is_int64(dtype):
+    x = ct.tensor(1, dtype=dtype)
+    for out in (x.sum(), x.sum(0), ct.sum(x, dim=-1, keepdim=True)):
+        assert out.dtype == np.int64 and out.item() == 1
+    assert ct.tensor(1.5, dtype=ct.float16).sum().dtype == np.float16
