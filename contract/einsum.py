@@ -115,10 +115,13 @@ def cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes
     return found
 
 
-def run_plan(plan: Plan, operands, options=None):
+def run_plan(plan: Plan, operands, options=None, out=None):
     """Run ``plan`` on any operands: arrays, scalars, lists, or registered types."""
     handler = _special(operands)
     if handler is not None:
+        if out is not None:
+            raise ContractError("out= takes arrays; with Tensor operands the result is a new "
+                                "Tensor (assign it with t[...] = result)")
         return handler(plan, operands, options or {})
     arrays = _to_arrays(operands)
     plan.check_shapes(arrays)
@@ -126,12 +129,16 @@ def run_plan(plan: Plan, operands, options=None):
     arrays = [backend.asarray(a) if not hasattr(a, "__array_namespace__") and
               not isinstance(a, _NDARRAY) else a for a in arrays]
     dtypes = tuple(np.dtype(a.dtype) for a in arrays)
-    return plan.execute(backend, arrays, None if dtypes == plan.dtypes else dtypes)
+    return plan.execute(backend, arrays, None if dtypes == plan.dtypes else dtypes, out=out)
 
 
 def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=None,
            argmax=False, **sizes):
     """Evaluate an einsum equation (see API.md section 1).
+
+    ``out=array`` writes the result into that array, as in ``numpy.einsum`` (same
+    shape, a dtype the result casts to safely); an int ``out=`` is the size of a
+    label named ``out``.
 
     >>> import numpy as np, contract as ct
     >>> ct.einsum("ii->i", np.arange(9.).reshape(3, 3))
@@ -139,7 +146,14 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
     >>> ct.einsum("b (h p) -> b h", np.arange(8.).reshape(2, 4), p=2)
     array([[ 1.,  5.],
            [ 9., 13.]])
+    >>> c = np.zeros(2); ct.einsum("ij->i", np.ones((2, 3)), out=c) is c, c
+    (True, array([3., 3.]))
     """
+    out = sizes.pop("out") if "out" in sizes and _is_out_array(sizes["out"]) else None
+    if out is not None:
+        if argmax:
+            raise ContractError("out= is not supported with argmax=True")
+        return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out)
     if args and type(args[0]) is str and not sizes and not argmax:
         ops = args[1:]
         try:
@@ -158,7 +172,12 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
     return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes)
 
 
-def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes):
+def _is_out_array(value):
+    """Whether an ``out=`` keyword is an output array (an int is a label's size)."""
+    return not isinstance(value, (int, np.integer)) and value is not None
+
+
+def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out=None):
     if argmax:
         from contract.semiring import einsum_argmax
         return einsum_argmax(args, optimize=optimize, semiring=semiring, dtype=dtype,
@@ -176,7 +195,7 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes):
             a.shape for a in arrays) + tuple(a.dtype for a in arrays)
     found = cached_plan(equation, arrays, optimize, semiring, dtype, memory_limit, sizes, key)
     options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
-    return run_plan(found, arrays if handler is None else operands, options)
+    return run_plan(found, arrays if handler is None else operands, options, out=out)
 
 
 def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=None,

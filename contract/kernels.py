@@ -33,6 +33,36 @@ class Kernel:
     fn: Callable
     out: Tuple[int, ...]
     copies: int = 0      # elements the kernel must copy to reach BLAS layout (estimate)
+    writes: bool = False  # fn takes ``out=``: an array shaped as ``out``'s labels to fill
+
+
+def reshape_view(xp, a, shape):
+    """``a.reshape(shape)`` when that is a view of ``a`` (writes reach ``a``), else None.
+
+    >>> import numpy as np
+    >>> a = np.zeros((4, 4))
+    >>> reshape_view(np, a[:2], (8,)).shape, reshape_view(np, a[:, :2], (8,))
+    ((8,), None)
+    """
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
+    view = a.reshape(shape)
+    return view if xp.may_share_memory(view, a) else None
+
+
+def matmul_into(xp, a, b, out, shape):
+    """``matmul(a, b)`` (result ``shape``) written into ``out``, itself shaped as a step's
+    output labels: straight from BLAS when ``out`` reshapes to ``shape`` as a view whose
+    rows are contiguous (NumPy's matmul leaves BLAS for any other output layout), else
+    through a temporary."""
+    target = reshape_view(xp, out, shape)
+    item = out.dtype.itemsize
+    if (target is None or target.strides[-1] != item
+            or (len(shape) > 1 and target.strides[-2] < shape[-1] * item)):
+        out[...] = xp.matmul(a, b).reshape(out.shape)
+    else:
+        xp.matmul(a, b, out=target)
+    return out
 
 
 def einsum_text(terms, out) -> str:
@@ -131,7 +161,8 @@ def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
     if second >= first:
         return kernel
     inner = swapped.fn
-    return Kernel(swapped.name, lambda xp, a, b: inner(xp, b, a), swapped.out, swapped.copies)
+    return Kernel(swapped.name, lambda xp, a, b, **out: inner(xp, b, a, **out), swapped.out,
+                  swapped.copies, swapped.writes)
 
 
 def _compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
@@ -150,9 +181,9 @@ def _compile_pair(la, lb, keep, sizes, want=None) -> Kernel:
         return kernel
     inner = kernel.fn
 
-    def summed_first(xp, a, b):
-        return inner(xp, a if pa is None else pa(a), b if pb is None else pb(b))
-    return Kernel(kernel.name, summed_first, kernel.out, kernel.copies)
+    def summed_first(xp, a, b, **out):
+        return inner(xp, a if pa is None else pa(a), b if pb is None else pb(b), **out)
+    return Kernel(kernel.name, summed_first, kernel.out, kernel.copies, kernel.writes)
 
 
 def _compile_mul(la, lb) -> Kernel:
@@ -165,15 +196,15 @@ def _compile_mul(la, lb) -> Kernel:
     pad_a = len(out) != len(la)
     pad_b = len(in_b) != len(out)
 
-    def mul(xp, a, b):
+    def mul(xp, a, b, out=None):
         if pad_a:
             a = a[index_a]
         if perm_b is not None:
             b = b.transpose(perm_b)
         if pad_b:
             b = b[index_b]
-        return a * b
-    return Kernel("mul", mul, out)
+        return a * b if out is None else xp.multiply(a, b, out=out)
+    return Kernel("mul", mul, out, writes=True)
 
 
 def _choose(labels, first, second):
@@ -213,13 +244,14 @@ def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
     shape_b = lead + ((n, k) if trans_b else (k, n))
     perm_a, perm_b = _perm(la, order_a), _perm(lb, order_b)
     out_shape = tuple(sizes[x] for x in out)
+    matrix_shape = lead + (m, n)
     # reshape only where an axis group holds several labels (else the view is already right)
     single = len(batch) <= 1 and len(contracted) == 1
     flat_a = not (single and len(left) == 1)
     flat_b = not (single and len(right) == 1)
     flat_out = not (len(batch) <= 1 and len(left) == 1 and len(right) == 1)
 
-    def gemm(xp, a, b):
+    def gemm(xp, a, b, out=None):
         if perm_a is not None:
             a = a.transpose(perm_a)
         if perm_b is not None:
@@ -232,12 +264,14 @@ def _compile_matmul(la, lb, keep, sizes, contracted) -> Kernel:
             a = a.swapaxes(-1, -2)
         if trans_b:
             b = b.swapaxes(-1, -2)
+        if out is not None:
+            return matmul_into(xp, a, b, out, matrix_shape)
         c = xp.matmul(a, b)
         return c.reshape(out_shape) if flat_out else c
     # a transposed operand that must also be flattened is copied by reshape
     copies = (size_a if perm_a is not None and flat_a else 0) + (
         size_b if perm_b is not None and flat_b else 0)
-    return Kernel("bmm" if batch else "gemm", gemm, out, copies)
+    return Kernel("bmm" if batch else "gemm", gemm, out, copies, writes=True)
 
 
 BROADCAST_MIN_FLOPS = 1 << 16   # per-matrix work below which one big GEMM + a view is faster
@@ -274,14 +308,16 @@ def _broadcast_matmul(la, lb, want, sizes, contracted):
     shape_a, shape_b = ((k, m) if trans_a else (m, k)), (count,) + ((n, k) if trans_b else (k, n))
     out_shape = tuple(sizes[x] for x in want)
 
-    def direct(xp, a, b):
+    def direct(xp, a, b, out=None):
         a = (a if perm_a is None else a.transpose(perm_a)).reshape(shape_a)
         b = (b if perm_b is None else b.transpose(perm_b)).reshape(shape_b)
-        c = xp.matmul(a.T if trans_a else a, b.swapaxes(-1, -2) if trans_b else b)
-        return c.reshape(out_shape)
+        a, b = a.T if trans_a else a, b.swapaxes(-1, -2) if trans_b else b
+        if out is not None:
+            return matmul_into(xp, a, b, out, (count, m, n))
+        return xp.matmul(a, b).reshape(out_shape)
     copies = (prod(sizes[x] for x in la) if perm_a is not None else 0) + (
         prod(sizes[x] for x in lb) if perm_b is not None else 0)
-    return Kernel("bcast-gemm", direct, tuple(want), copies)
+    return Kernel("bcast-gemm", direct, tuple(want), copies, writes=True)
 
 
 def compile_nary(terms, out) -> Kernel:

@@ -92,7 +92,8 @@ def _check_dims(labels, where):
 
 
 def compile_steps(bound: Bound, path, semiring):
-    """Kernels and Step records for ``path``, plus the final label order."""
+    """Kernels and Step records for ``path``, the final label order, and whether the last
+    kernel can write into a given array (``out=``)."""
     names, sep = _display_names(bound)
     work = [tuple(t) for t in bound.terms]
     steps, program = [], []
@@ -121,7 +122,7 @@ def compile_steps(bound: Bound, path, semiring):
                           tuple(bound.sizes[x] for x in kernel.out)))
         program.append((positions, kernel.fn))
         work = rest + [kernel.out]
-    return tuple(steps), tuple(program), work[0]
+    return tuple(steps), tuple(program), work[0], kernel.writes
 
 
 class Plan:
@@ -140,10 +141,11 @@ class Plan:
         self._semiring = semiring
         self._dtype = dtype
         self._n = len(shapes)
-        self.steps, self._program, last = compile_steps(bound, found.path, semiring)
+        self.steps, self._program, last, writes = compile_steps(bound, found.path, semiring)
         self.largest_intermediate = max([s.output_size for s in self.steps], default=0)
         self.output_shape = bound.final_shape
         self._final = _final_recipe(bound, last, semiring)
+        self._out_view = _out_view_recipe(bound, last) if writes else None
         self._reduces = self._n > 1 or set(x for t in bound.terms for x in t) != set(bound.output)
         self._policies = {}
         self._empty = 0 in bound.sizes
@@ -151,16 +153,25 @@ class Plan:
         self._default_policy = self._policy(self.dtypes) if self.dtypes is not None else None
 
     # -- running -----------------------------------------------------------------
-    def __call__(self, *operands):
-        """Run the plan on operands of the shapes it was built for."""
+    def __call__(self, *operands, out=None):
+        """Run the plan on operands of the shapes it was built for.
+
+        ``out``: an array (of the operands' array type, the result's shape, a dtype
+        the result casts to safely) to write the result into; it is returned.
+
+        >>> import numpy as np, contract as ct
+        >>> p, c = ct.plan("ij,jk->ik", (2, 3), (3, 4)), np.empty((2, 4))
+        >>> p(np.ones((2, 3)), np.ones((3, 4)), out=c) is c, float(c[0, 0])
+        (True, 3.0)
+        """
         if len(operands) != self._n:
             raise ContractError(f"this plan takes {self._n} operands, got {len(operands)}")
         for op, shape in zip(operands, self.shapes):
             if type(op) is not np.ndarray or op.shape != shape:
                 from contract.einsum import run_plan
-                return run_plan(self, operands)
+                return run_plan(self, operands, out=out)
         dtypes = tuple(op.dtype for op in operands)
-        return self.execute(_NUMPY, operands, None if dtypes == self.dtypes else dtypes)
+        return self.execute(_NUMPY, operands, None if dtypes == self.dtypes else dtypes, out=out)
 
     def _policy(self, dtypes):
         found = self._policies.get(dtypes)
@@ -184,42 +195,57 @@ class Plan:
                 raise ShapeError(f"operand {i} has shape {tuple(a.shape)} but this plan was "
                                  f"built for {shape}; build a new plan (or call ct.einsum)")
 
-    def execute(self, backend, arrays, dtypes=None, trace=None):
+    def execute(self, backend, arrays, dtypes=None, trace=None, out=None):
         """Run on backend arrays (shapes already checked); returns a backend array.
 
         With ``trace`` (a dict), records what autograd needs: ``prepared`` (the
         operands after views and casts), ``steps`` (per step: its input arrays
         and output array) and ``last`` (the result before the final recipe).
+        With ``out``, the result is written into that array (see ``__call__``).
         """
         pol = self._default_policy if dtypes is None else self._policy(dtypes)
         if pol is None:
             pol = self._policy(tuple(np.dtype(a.dtype) for a in arrays))
         casts, compute, result_cast, result = pol
+        if out is not None:
+            check_out(out, self.output_shape, result, backend)
         if self._empty:
+            if out is not None:
+                out[...] = self._semiring.zero_for(result)
+                return out
             return backend.full(self.output_shape, self._semiring.zero_for(result), result)
         ops = list(arrays)
         for i in self._prepared:
             ops[i] = backend.prepare(ops[i], self._bound.preps[i])
         for i in casts:
             ops[i] = backend.cast(ops[i], compute)
-        xp = backend.xp
         if trace is not None:
             return self._execute_traced(backend, ops, pol, trace)
-        for positions, fn in self._program:
-            if len(positions) == 2:
-                i, j = positions
-                a, b = ops[i], ops[j]
-                del ops[j], ops[i]
-                ops.append(fn(xp, a, b))
-            elif len(ops) == 1:              # single-operand plans (every reduction)
-                ops[0] = fn(xp, ops[0])
-            else:
-                args = [ops[p] for p in positions]
-                ops = [o for k, o in enumerate(ops) if k not in positions] + [fn(xp, *args)]
-        out = ops[0]
+        if out is not None:
+            return self._execute_into(backend, ops, pol, out, arrays)
+        value = _run(backend.xp, ops, self._program)
         if self._final is not None:
-            out = self._final(backend, out, compute)
-        return out if result_cast is None else backend.cast(out, result_cast)
+            value = self._final(backend, value, compute)
+        return value if result_cast is None else backend.cast(value, result_cast)
+
+    def _execute_into(self, backend, ops, pol, out, arrays):
+        """Run with the result written into ``out``: the last kernel writes it directly
+        when it can (a GEMM into a view of ``out``), else the result is copied in."""
+        xp, compute, result_cast = backend.xp, pol.compute, pol.result_cast
+        target = None
+        if (self._out_view is not None and result_cast is None and out.dtype == compute
+                and not any(xp.may_share_memory(out, a) for a in arrays)):
+            target = self._out_view(xp, out)
+        if target is None:
+            value = _run(xp, ops, self._program)
+            if self._final is not None:
+                value = self._final(backend, value, compute)
+            out[...] = value
+            return out
+        positions, fn = self._program[-1]
+        ops = _run(xp, ops, self._program[:-1], whole=True)
+        fn(xp, *(ops[p] for p in positions), out=target)
+        return out
 
     def _execute_traced(self, backend, ops, pol, trace):
         casts, compute, result_cast, result = pol
@@ -243,6 +269,57 @@ class Plan:
     def __str__(self):
         from contract.explain import format_plan
         return format_plan(self)
+
+
+def _run(xp, ops, program, whole=False):
+    """Run ``program``'s kernels over the working list ``ops``; the result (or, with
+    ``whole``, the working list left)."""
+    for positions, fn in program:
+        if len(positions) == 2:
+            i, j = positions
+            a, b = ops[i], ops[j]
+            del ops[j], ops[i]
+            ops.append(fn(xp, a, b))
+        elif len(ops) == 1:              # single-operand plans (every reduction)
+            ops[0] = fn(xp, ops[0])
+        else:
+            args = [ops[p] for p in positions]
+            ops = [o for k, o in enumerate(ops) if k not in positions] + [fn(xp, *args)]
+    return ops if whole else ops[0]
+
+
+def check_out(out, shape, result, backend):
+    """Raise unless ``out`` can take a result of ``shape`` and dtype ``result`` (numpy's
+    einsum rules: same shape, a safe cast, writable, the operands' array type)."""
+    if backend.name not in ("numpy", "cupy") or not isinstance(out, backend.xp.ndarray):
+        raise ContractError(f"out must be a NumPy or CuPy array of the operands' kind "
+                            f"({backend.name}), got {type(out).__module__}.{type(out).__name__}")
+    if tuple(out.shape) != tuple(shape):
+        raise ShapeError(f"out has shape {tuple(out.shape)}, the result has shape {tuple(shape)}")
+    if not np.can_cast(result, out.dtype, "safe"):
+        raise ContractError(f"out has dtype {out.dtype}; the result is {result}, which does "
+                            f"not cast to it safely")
+    if not out.flags.writeable:
+        raise ContractError("out is read-only")
+
+
+def _out_view_recipe(bound: Bound, last):
+    """How to see ``out`` as the last kernel's output (labels ``last``): a view through
+    the final recipe's merge and transpose, or None (a diagonal embedding, or a layout
+    that only a copy reaches: the result is then copied in)."""
+    if bound.embeds_diagonal:
+        return None
+    from contract.kernels import reshape_view
+    full_shape = tuple(bound.sizes[x] for x in bound.output_full)
+    inverse = tuple(bound.output.index(x) for x in last)
+    inverse = None if inverse == tuple(range(len(inverse))) else inverse
+
+    def view(xp, out):
+        full = out if tuple(out.shape) == full_shape else reshape_view(xp, out, full_shape)
+        if full is None or inverse is None:
+            return full
+        return full.transpose(inverse)
+    return view
 
 
 def _final_recipe(bound: Bound, last, semiring=None):
