@@ -73,6 +73,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (0 or more), got {text!r}")
+    return value
+
+
 def _add_bench(commands) -> None:
     bench = commands.add_parser("bench", help="run contraction benchmarks",
                                 description="Engines and path optimizers side by side: path "
@@ -106,6 +116,10 @@ def _add_bench(commands) -> None:
     how.add_argument("--quick", action="store_true", help="smaller sizes (for a smoke test)")
     how.add_argument("--seed", type=int, default=0, help="seed of the generators (default 0)")
     how.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
+    how.add_argument("--settle", type=_seconds, default=None, metavar="SECONDS",
+                     help="idle pause before each engine, so that threads another engine "
+                          "left spinning (OpenMP, BLAS) are asleep (default 0.3; 0 with "
+                          "--quick)")
     how.add_argument("--malloc-as-is", action="store_true",
                      help="leave glibc's malloc thresholds alone (by default large buffers are "
                           "kept in the heap so no engine pays page faults by process history)")

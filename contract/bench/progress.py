@@ -7,12 +7,20 @@ from typing import List, Tuple
 
 from contract.bench.runner import check_targets, run_case
 
+# torch's OpenMP threads spin for 200 ms after a call (KMP_BLOCKTIME) and OpenBLAS's a
+# while too: on 2 cores the next engine ran up to 7x slower (torch's 3x3 conv: 4.2 ms
+# after a pause, 7-29 ms right after contract's run)
+SETTLE_SECONDS = 0.3
+
 
 def _measure_all(pairs, args, advance) -> Tuple[List, List]:
     rows, targets = [], []
     for suite, case in pairs:
+        settle = getattr(args, "settle", None)
+        if settle is None:
+            settle = 0.0 if getattr(args, "quick", False) else SETTLE_SECONDS
         found = run_case(suite, case, repeats=args.repeats, min_seconds=args.min_time,
-                         memory=not args.no_memory,
+                         memory=not args.no_memory, settle=settle,
                          on_engine=lambda label, c=case: advance(f"{c.name} · {label}"))
         rows += found
         targets += check_targets(suite, case, found)

@@ -185,13 +185,17 @@ def check_targets(suite: str, case: Case, rows: List[Row]) -> List[TargetResult]
 
 
 def run_case(suite: str, case: Case, repeats: int = 7, min_seconds: float = 0.02,
-             memory: bool = True, on_engine: Optional[Callable[[str], None]] = None):
-    """Measure every engine of ``case`` in turn; returns the rows with ratios."""
+             memory: bool = True, on_engine: Optional[Callable[[str], None]] = None,
+             settle: float = 0.0):
+    """Measure every engine of ``case`` in turn, each after ``settle`` idle seconds
+    (threads the one before left spinning go to sleep); returns the rows with ratios."""
     repeats = case.repeats or repeats
     rows = []
     for label in case.engines:
         if on_engine is not None:
             on_engine(label)
+        if settle > 0:
+            time.sleep(settle)
         rows.append(measure(suite, case, label, repeats, min_seconds, memory))
     add_ratios(rows)
     return rows
