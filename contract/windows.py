@@ -138,18 +138,38 @@ def accumulate_windows(xp, grad, spatial, kernel, stride, dilation):
     """
     n = len(kernel)
     lead = tuple(grad.shape[:-2 * n])
-    out = tuple(grad.shape[-2 * n:-n])
     total = xp.zeros(lead + tuple(spatial), dtype=grad.dtype)
-    disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-    for offset in product(*(range(k) for k in kernel)):
-        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
-                       for o, d, s, m in zip(offset, dilation, stride, out))
-        piece = grad[(Ellipsis,) + (slice(None),) * n + offset]
-        if disjoint:
-            total[(Ellipsis,) + target] = piece
-        else:
-            total[(Ellipsis,) + target] += piece
+    first = tuple(range(grad.ndim - n, grad.ndim)) + tuple(range(grad.ndim - 2 * n,
+                                                                   grad.ndim - n))
+    add_windows(total, grad.transpose(tuple(range(len(lead))) + first), kernel, stride,
+                dilation)
     return total
+
+
+def add_windows(target, grad, kernel, stride, dilation, first_row=0):
+    """Add a gradient shaped ``lead + kernel + out`` (windows of output rows from
+    ``first_row`` on) onto ``target`` (``lead + spatial``), in place.
+
+    One strided add per kernel offset; where windows cannot overlap (stride at least
+    the window span) an assignment, so ``target`` must hold zeros there.
+
+    >>> import numpy as np
+    >>> total = np.zeros(5)
+    >>> add_windows(total, np.ones((3, 2)), (3,), (1,), (1,), first_row=1); total
+    array([0., 1., 2., 2., 1.])
+    """
+    n = len(kernel)
+    out = tuple(grad.shape[-n:])
+    disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+    starts = (first_row * stride[0],) + (0,) * (n - 1)
+    for offset in product(*(range(k) for k in kernel)):
+        at = tuple(slice(b + o * d, b + o * d + s * (m - 1) + 1, s)
+                   for b, o, d, s, m in zip(starts, offset, dilation, stride, out))
+        piece = grad[(Ellipsis,) + offset + (slice(None),) * n]
+        if disjoint:
+            target[(Ellipsis,) + at] = piece
+        else:
+            target[(Ellipsis,) + at] += piece
 
 
 def check_input(x, n: int, what: str):

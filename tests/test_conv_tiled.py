@@ -1,12 +1,14 @@
-"""The batch-tiled conv path (chunks of one image, of several, the whole batch) against
-direct loops and central differences.  ``_CHUNK_BYTES`` is shrunk so small shapes tile."""
+"""The tiled conv path (row blocks of one image, several images per tile, the whole batch,
+the thread pool) against direct loops and central differences.  ``TILE_BYTES`` is
+shrunk so that small shapes tile."""
 import numpy as np
 import pytest
 
 import contract as ct
-import contract.nn.conv as conv
+import contract.nn.conv_tiles as tiles
 import contract.nn.functional as F
 from contract.testing import gradcheck
+from contract.windows import output_shape
 from test_conv import conv_loops
 
 # (x shape, w shape, stride, padding, dilation, groups)
@@ -19,26 +21,32 @@ CASES = [
     ((2, 2, 9, 6), (2, 2, 2, 2), (3, 2), (2, 1), (2, 1), 1),  # gaps between windows
 ]
 
-# whole batch in one einsum, one image per chunk, two images per chunk (the last one short),
-# and the batch shared out over contract.parallel's thread pool (chunks of 2 and 1 images)
-CHUNKS = [1 << 30, 1, "two", "pool"]
+# whole batch in one tile, one output row per tile, two images per tile (the last one short),
+# and the batch shared out over contract.parallel's thread pool (whole images, single rows)
+CHUNKS = ["batch", "rows", "two", "pool", "pool-rows"]
 
 
-def _chunk_bytes(setting, x_shape, w_shape):
-    if setting != "two":
-        return setting
-    per_image = int(np.prod(x_shape[1:])) * int(np.prod(w_shape[2:])) * 8
+def _two_images(x_shape, w_shape, stride, padding, dilation):
+    """TILE_BYTES that holds two images' window copies and a half."""
+    n = len(w_shape) - 2
+    spatial = [s + 2 * p for s, p in zip(x_shape[2:], np.broadcast_to(padding, n))]
+    out = output_shape(spatial, w_shape[2:], np.broadcast_to(stride, n),
+                       np.broadcast_to(dilation, n))
+    per_image = x_shape[1] * int(np.prod(w_shape[2:])) * int(np.prod(out)) * 8
     return 2 * per_image + per_image // 2
 
 
 @pytest.fixture
 def chunked(monkeypatch):
-    def use(setting, x_shape, w_shape):
-        if setting == "pool":
+    def use(setting, x_shape, w_shape, stride=1, padding=0, dilation=1):
+        if setting.startswith("pool"):
             monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
-            monkeypatch.setattr(conv, "_PARALLEL_BYTES", 0)
-            return
-        monkeypatch.setattr(conv, "_CHUNK_BYTES", _chunk_bytes(setting, x_shape, w_shape))
+            monkeypatch.setattr(tiles, "PARALLEL_BYTES", 0)
+        budget = {"batch": 1 << 30, "rows": 1, "pool-rows": 1}.get(setting)
+        if setting == "two":
+            budget = _two_images(x_shape, w_shape, stride, padding, dilation)
+        if budget is not None:
+            monkeypatch.setattr(tiles, "TILE_BYTES", budget)
     return use
 
 
@@ -46,7 +54,7 @@ def chunked(monkeypatch):
 @pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES)
 def test_tiled_forward_matches_loops(chunked, setting, xs, ws, stride, padding, dilation,
                                      groups):
-    chunked(setting, xs, ws)
+    chunked(setting, xs, ws, stride, padding, dilation)
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     got = F.conv2d(x, w, b, stride, padding, dilation, groups)
@@ -58,7 +66,7 @@ def test_tiled_forward_matches_loops(chunked, setting, xs, ws, stride, padding, 
 @pytest.mark.parametrize("setting", CHUNKS)
 @pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES)
 def test_tiled_gradients(chunked, setting, xs, ws, stride, padding, dilation, groups):
-    chunked(setting, xs, ws)
+    chunked(setting, xs, ws, stride, padding, dilation)
     rng = np.random.default_rng(3)
     x = ct.tensor(rng.standard_normal(xs), requires_grad=True)
     w = ct.tensor(rng.standard_normal(ws), requires_grad=True)
@@ -68,7 +76,7 @@ def test_tiled_gradients(chunked, setting, xs, ws, stride, padding, dilation, gr
 
 @pytest.mark.parametrize("setting", CHUNKS)
 def test_tiled_unbatched_and_only_one_operand_needs_grad(chunked, setting):
-    chunked(setting, (1, 2, 6, 5), (3, 2, 3, 3))
+    chunked(setting, (1, 2, 6, 5), (3, 2, 3, 3), padding=1)
     rng = np.random.default_rng(5)
     data, kernel = rng.standard_normal((2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
     want = conv_loops(data[None], kernel, padding=1)[0]
@@ -81,7 +89,7 @@ def test_tiled_unbatched_and_only_one_operand_needs_grad(chunked, setting):
 
 
 def test_tiled_output_is_contiguous_float32(monkeypatch):
-    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(tiles, "TILE_BYTES", 1)
     rng = np.random.default_rng(2)
     x = rng.random((3, 2, 6, 6), dtype=np.float32)
     w = rng.random((4, 2, 3, 3), dtype=np.float32)
@@ -94,23 +102,13 @@ def test_tiled_output_is_contiguous_float32(monkeypatch):
     assert tx.grad.shape == (3, 2, 6, 6) and tw.grad.shape == (4, 2, 3, 3)
 
 
-def test_transposed_weight_swaps_channels_per_group_and_flips():
-    weight = np.arange(2 * 4 * 3 * 2, dtype=float).reshape(4, 2, 3, 2)   # groups=2: 2 out each
-    swapped = conv._transposed_weight(np, weight, 2)
-    assert swapped.shape == (4, 2, 3, 2)
-    for g in range(2):
-        for o in range(2):
-            for c in range(2):
-                np.testing.assert_array_equal(swapped[g * 2 + c, o],
-                                              weight[g * 2 + o, c, ::-1, ::-1])
-
-
 @pytest.mark.parametrize("images", [1, 2, 3])
 def test_stride1_input_gradient_in_chunks_of_images(monkeypatch, images):
-    """The flat transposed-conv input gradient, ``images`` per chunk of a batch of 3."""
+    """The col2im input gradient, ``images`` per tile of a batch of 3 (its window
+    gradient: 4 input channels x 6 taps x the 6x5 output)."""
     x_shape, w_shape = (3, 4, 6, 7), (6, 2, 2, 3)          # groups=2, dilation (2, 1)
-    per_image = w_shape[0] * 6 * 6 * 7 * 8
-    monkeypatch.setattr(conv, "_CHUNK_BYTES", images * per_image + per_image // 2)
+    per_image = x_shape[1] * 6 * 6 * 5 * 8
+    monkeypatch.setattr(tiles, "TILE_BYTES", images * per_image + per_image // 2)
     rng = np.random.default_rng(11)
     x = ct.tensor(rng.standard_normal(x_shape), requires_grad=True)
     w = ct.tensor(rng.standard_normal(w_shape), requires_grad=True)
@@ -129,7 +127,7 @@ def test_conv1d_stride1_dilated_gradients():
 @pytest.mark.parametrize("setting", CHUNKS)
 def test_zero_size_batch_gives_empty_output_and_gradients(chunked, setting, stride):
     """A batch of 0 images (torch allows it): an empty output and empty/zero gradients."""
-    chunked(setting, (1, 3, 8, 8), (4, 3, 3, 3))
+    chunked(setting, (1, 3, 8, 8), (4, 3, 3, 3), stride, 1)
     out = F.conv2d(np.ones((0, 3, 8, 8)), np.ones((4, 3, 3, 3)), stride=stride, padding=1)
     assert out.shape == (0, 4, 8 // stride, 8 // stride)
     x = ct.tensor(np.ones((0, 3, 8, 8)), requires_grad=True)
@@ -153,6 +151,6 @@ def test_pooled_float32_conv_matches_serial(monkeypatch):
     monkeypatch.setenv("CONTRACT_NUM_THREADS", "1")
     serial = run()
     monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
-    monkeypatch.setattr(conv, "_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(tiles, "PARALLEL_BYTES", 0)
     for got, want in zip(run(), serial):
         np.testing.assert_allclose(got, want, rtol=1e-5)
