@@ -154,3 +154,68 @@ def test_pooled_float32_conv_matches_serial(monkeypatch):
     monkeypatch.setattr(tiles, "PARALLEL_BYTES", 0)
     for got, want in zip(run(), serial):
         np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+CASES_3D = [
+    ((2, 2, 4, 5, 4), (3, 2, 2, 3, 2), 1, 0, 1, 1),
+    ((2, 4, 5, 5, 6), (4, 2, 3, 2, 2), (2, 1, 2), (1, 0, 1), (1, 2, 1), 2),
+]
+
+
+@pytest.mark.parametrize("setting", ["batch", "rows", "pool-rows"])
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES_3D)
+def test_conv3d_matches_loops_and_central_differences(chunked, setting, xs, ws, stride,
+                                                      padding, dilation, groups):
+    chunked(setting, xs, ws, stride, padding, dilation)
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    got = F.conv3d(x, w, b, stride, padding, dilation, groups)
+    np.testing.assert_allclose(got, conv_loops(x, w, b, stride, padding, dilation, groups),
+                               rtol=1e-10, atol=1e-10)
+    tx, tw = ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv3d(x, w, None, stride, padding, dilation, groups),
+                     (tx, tw))
+
+
+def test_conv3d_layer_and_errors():
+    layer = ct.nn.Conv3d(2, 3, (2, 3, 1), padding=(1, 0, 0), bias=False)
+    assert "bias=False" in repr(layer) and layer(ct.rand(4, 2, 3, 4, 5)).shape == (4, 3, 4, 2, 5)
+    with pytest.raises(ct.ShapeError, match="4-D .unbatched. or 5-D"):
+        F.conv3d(np.ones((2, 3, 4)), np.ones((1, 3, 1, 1, 1)))
+
+
+@pytest.mark.parametrize("setting", ["batch", "rows"])
+def test_dtypes_layouts_and_empty_channels(chunked, setting):
+    """float16 computes in float32 and returns float16; ints accumulate in int64; complex
+    and mixed float32/float64 promote; non-contiguous inputs; zero in/out channels."""
+    chunked(setting, (3, 2, 7, 6), (4, 2, 3, 3), 1, 1)
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    want = conv_loops(x, w, padding=1)
+    half = F.conv2d(x.astype(np.float16), w.astype(np.float16), padding=1)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half, want, rtol=2e-2, atol=2e-2)
+    ints = F.conv2d(np.arange(3 * 2 * 42, dtype=np.int32).reshape(3, 2, 7, 6) * 10 ** 6,
+                    np.full((4, 2, 3, 3), 300, np.int32), padding=1)
+    assert ints.dtype == np.int64
+    np.testing.assert_array_equal(ints, conv_loops(
+        np.arange(3 * 2 * 42).reshape(3, 2, 7, 6) * 10 ** 6, np.full((4, 2, 3, 3), 300),
+        padding=1).astype(np.int64))
+    z = x + 1j * rng.standard_normal(x.shape)
+    np.testing.assert_allclose(F.conv2d(z, w, padding=1),
+                               conv_loops(z.real, w, padding=1)
+                               + 1j * conv_loops(z.imag, w, padding=1), atol=1e-10)
+    mixed = F.conv2d(x.astype(np.float32), w, padding=1)
+    assert mixed.dtype == np.float64
+    np.testing.assert_allclose(mixed, conv_loops(x.astype(np.float32), w, padding=1),
+                               atol=1e-12)
+    flipped = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    np.testing.assert_allclose(F.conv2d(flipped[:, ::-1][:, ::-1], w, padding=1), want,
+                               atol=1e-10)
+    assert F.conv2d(x, np.ones((0, 2, 3, 3)), padding=1).shape == (3, 0, 7, 6)
+    empty = F.conv2d(np.ones((3, 0, 7, 6)), np.ones((4, 0, 3, 3)), padding=1)
+    assert empty.shape == (3, 4, 7, 6) and not empty.any()
+    tx = ct.tensor(np.ones((3, 0, 7, 6)), requires_grad=True)
+    tw = ct.tensor(np.ones((4, 0, 3, 3)), requires_grad=True)
+    F.conv2d(tx, tw, padding=1).sum().backward()
+    assert tx.grad.shape == (3, 0, 7, 6) and tw.grad.shape == (4, 0, 3, 3)

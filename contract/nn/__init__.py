@@ -7,9 +7,9 @@
 ['bias', 'weight']
 """
 from contract.nn import functional
-from contract.nn.layers import (AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool2d, ReLU,
+from contract.nn.layers import (AvgPool2d, Conv1d, Conv2d, Conv3d, Flatten, MaxPool2d, ReLU,
                                 Sequential, SumPool2d)
 from contract.nn.modules import Linear, Module, Parameter
 
-__all__ = ["AvgPool2d", "Conv1d", "Conv2d", "Flatten", "Linear", "MaxPool2d", "Module",
+__all__ = ["AvgPool2d", "Conv1d", "Conv2d", "Conv3d", "Flatten", "Linear", "MaxPool2d", "Module",
            "Parameter", "ReLU", "Sequential", "SumPool2d", "functional"]

@@ -6,11 +6,11 @@
 - ``sum_pool2d`` with stride equal to the kernel is exactly the grouped
   equation ``b c (h p) (w q) -> b c h w`` (odd sizes cropped first, as torch's
   pooling rounds down); other strides sum a strided window view.
-- ``conv2d`` (see :mod:`contract.nn.conv`) contracts the weight with the window
-  view of the padded input: ``o c i j, b c i j h w -> b o h w``, planned like
-  any einsum, on batch chunks when the window copy would leave the caches.  Its
-  backward is einsums too: the output gradient against the windows (weight),
-  and a transposed convolution or the window gradient added back (input).
+- ``conv1d``/``conv2d``/``conv3d`` (see :mod:`contract.nn.conv`) contract the
+  weight with the window view of the padded input: ``o c i j, b c i j h w ->
+  b o h w``, planned like any einsum, tile by tile (:mod:`contract.nn.conv_tiles`).
+  Its backward is einsums too: the windows against the output gradient (weight),
+  and each window's gradient added back onto the input (input).
 
 >>> import numpy as np
 >>> import contract.nn.functional as F
@@ -30,7 +30,7 @@ from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn import _graph
 from contract.nn._graph import array_of, crop_to, is_tensor, namespace, windows
-from contract.nn.conv import conv1d, conv2d
+from contract.nn.conv import conv1d, conv2d, conv3d
 from contract.windows import accumulate_windows, as_tuple, crop, pad_pairs
 
 _LEAD = ("b", "c")
@@ -252,5 +252,5 @@ def linear(x, weight, bias=None):
     return out if bias is None else out + bias
 
 
-__all__ = ["avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "linear", "max_pool1d",
+__all__ = ["avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv3d", "linear", "max_pool1d",
            "max_pool2d", "relu", "sum_pool1d", "sum_pool2d", "windows"]

@@ -1,4 +1,4 @@
-"""Layers for small conv nets: Conv1d/Conv2d, pooling, ReLU, Flatten, Sequential.
+"""Layers for small conv nets: Conv1d/Conv2d/Conv3d, pooling, ReLU, Flatten, Sequential.
 
 >>> import contract as ct
 >>> net = ct.nn.Sequential(ct.nn.Conv2d(3, 4, 3), ct.nn.ReLU(), ct.nn.SumPool2d(2),
@@ -17,6 +17,7 @@ from contract.windows import as_tuple
 
 class _ConvNd(Module):
     _n = 2
+    _function = staticmethod(F.conv2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True):
@@ -47,14 +48,15 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         return text + (", bias=False" if self.bias is None else "")
 
+    def forward(self, x):
+        return self._function(x, self.weight, self.bias, self.stride, self.padding,
+                              self.dilation, self.groups)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution layer (torch's Conv1d)."""
     _n = 1
-
-    def forward(self, x):
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+    _function = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -66,9 +68,16 @@ class Conv2d(_ConvNd):
     """
     _n = 2
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+
+class Conv3d(_ConvNd):
+    """3-D convolution layer (torch's Conv3d), on volumes ``b c d h w``.
+
+    >>> import contract as ct
+    >>> ct.nn.Conv3d(2, 4, 3, padding=1)(ct.rand(1, 2, 5, 5, 5)).shape
+    torch.Size([1, 4, 5, 5, 5])
+    """
+    _n = 3
+    _function = staticmethod(F.conv3d)
 
 
 class _Pool(Module):
