@@ -149,26 +149,34 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
     >>> c = np.zeros(2); ct.einsum("ij->i", np.ones((2, 3)), out=c) is c, c
     (True, array([3., 3.]))
     """
-    out = sizes.pop("out") if "out" in sizes and _is_out_array(sizes["out"]) else None
-    if out is not None:
-        if argmax:
-            raise ContractError("out= is not supported with argmax=True")
-        return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out)
-    if args and type(args[0]) is str and not sizes and not argmax:
-        ops = args[1:]
+    if sizes:
+        if "out" in sizes and _is_out_array(sizes["out"]):
+            if argmax:
+                raise ContractError("out= is not supported with argmax=True")
+            out = sizes.pop("out")
+            return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes,
+                                out)
+    elif not argmax and args and type(args[0]) is str:
+        # the cached-plan path: one dict lookup keyed as _einsum_slow keys its plans
         try:
-            key = (args[0], optimize, semiring, dtype, memory_limit, None)
-            for op in ops:
-                if type(op) is not _NDARRAY:
-                    raise TypeError
-                key += (op.shape,)
-            for op in ops:
-                key += (op.dtype,)
-            found = _CACHE.get(key)
-        except TypeError:
-            found = key = None
+            if len(args) == 3 and type(args[1]) is _NDARRAY and type(args[2]) is _NDARRAY:
+                a, b = args[1], args[2]
+                found = _CACHE.get((args[0], optimize, semiring, dtype, memory_limit, None,
+                                    a.shape, b.shape, a.dtype, b.dtype))
+            else:
+                ops = args[1:]
+                key = (args[0], optimize, semiring, dtype, memory_limit, None)
+                for op in ops:
+                    if type(op) is not _NDARRAY:
+                        raise TypeError
+                    key += (op.shape,)
+                for op in ops:
+                    key += (op.dtype,)
+                found = _CACHE.get(key)
+        except TypeError:            # an unhashable option (a path list) or a non-array
+            found = None
         if found is not None:
-            return found.execute(_NUMPY, ops)
+            return found.execute(_NUMPY, args[1:])
     return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes)
 
 

@@ -170,8 +170,13 @@ class Plan:
             if type(op) is not np.ndarray or op.shape != shape:
                 from contract.einsum import run_plan
                 return run_plan(self, operands, out=out)
-        dtypes = tuple(op.dtype for op in operands)
-        return self.execute(_NUMPY, operands, None if dtypes == self.dtypes else dtypes, out=out)
+        if self.dtypes is not None:
+            for op, dtype in zip(operands, self.dtypes):
+                if op.dtype != dtype:
+                    return self.execute(_NUMPY, operands, tuple(o.dtype for o in operands),
+                                        out=out)
+            return self.execute(_NUMPY, operands, out=out)
+        return self.execute(_NUMPY, operands, tuple(op.dtype for op in operands), out=out)
 
     def _policy(self, dtypes):
         found = self._policies.get(dtypes)
@@ -223,7 +228,18 @@ class Plan:
             return self._execute_traced(backend, ops, pol, trace)
         if out is not None:
             return self._execute_into(backend, ops, pol, out, arrays)
-        value = _run(backend.xp, ops, self._program)
+        xp = backend.xp
+        for positions, fn in self._program:        # _run, inline: the cached-call path
+            if len(positions) == 2:
+                i, j = positions
+                a, b = ops[i], ops[j]
+                del ops[j], ops[i]
+                ops.append(fn(xp, a, b))
+            elif len(ops) == 1:              # single-operand plans (every reduction)
+                ops[0] = fn(xp, ops[0])
+            else:
+                ops = _run(xp, ops, ((positions, fn),), whole=True)
+        value = ops[0]
         if self._final is not None:
             value = self._final(backend, value, compute)
         return value if result_cast is None else backend.cast(value, result_cast)
