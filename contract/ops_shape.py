@@ -243,14 +243,18 @@ def getitem(input, index):
         raise ContractError(f"invalid index {index!r}: {err}") from None
 
     shape = x.shape      # the vjp keeps the shape only: x is not saved for backward
+    basic = is_basic(idx)
 
     def vjp(g):
         xp = _xp_of(g)
         full = xp.zeros(shape, dtype=g.dtype)
-        xp.add.at(full, idx, g)
+        if basic:                    # distinct elements: a plain write (no ufunc.at)
+            full[idx] = g
+        else:                        # repeated integer indices accumulate
+            xp.add.at(full, idx, g)
         return (full,)
     made = record("Index", out, (input,), vjp)
-    if is_basic(idx):
+    if basic:
         mark_view(made, input, lambda a: a[idx])
     return made
 

@@ -315,7 +315,7 @@ def check_out(out, shape, result, backend):
     if not np.can_cast(result, out.dtype, "safe"):
         raise ContractError(f"out has dtype {out.dtype}; the result is {result}, which does "
                             f"not cast to it safely")
-    if not out.flags.writeable:
+    if not getattr(out.flags, "writeable", True):     # CuPy arrays have no such flag
         raise ContractError("out is read-only")
 
 

@@ -103,7 +103,8 @@ def crop(x, pairs):
 
 
 def window_view(xp, x, kernel, stride, dilation, groups=1):
-    """A read-only strided view of shape ``lead + out + kernel`` (no copy).
+    """A strided view of shape ``lead + out + kernel`` (no copy; read-only on NumPy,
+    CuPy's ``as_strided`` has no ``writeable``).
 
     With ``groups > 1`` the axis before the spatial axes (channels) is split
     into ``(groups, channels // groups)``.
@@ -124,7 +125,9 @@ def window_view(xp, x, kernel, stride, dilation, groups=1):
     shape = lead_shape + out + tuple(kernel)
     strides = (lead_strides + tuple(st * s for st, s in zip(steps, stride))
                + tuple(st * d for st, d in zip(steps, dilation)))
-    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    if getattr(xp, "__name__", "") == "numpy":
+        return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy: no flag
 
 
 def accumulate_windows(xp, grad, spatial, kernel, stride, dilation):

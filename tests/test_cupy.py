@@ -133,3 +133,29 @@ def test_reductions_pooling_conv_on_gpu():
         on_cpu = fn(ct.tensor(x), ct.tensor(w)).numpy()
         on_gpu = fn(ct.tensor(x, device="cuda"), ct.tensor(w, device="cuda")).cpu().numpy()
         np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_out_on_gpu_writes_in_place():
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((64, 32)), rng.standard_normal((32, 48))
+    out = cupy.zeros((3, 64, 100))
+    ct.einsum("ij,jk->ik", *_gpu([a, b]), out=out[1, :, 10:58])
+    np.testing.assert_allclose(cupy.asnumpy(out[1, :, 10:58]), a @ b, rtol=1e-12)
+    assert not bool(out[0].any()) and not bool(out[1, :, :10].any())
+    with pytest.raises(ct.ContractError, match="NumPy or CuPy"):
+        ct.einsum("ij,jk->ik", *_gpu([a, b]), out=np.empty((64, 48)))
+
+
+def test_conv3d_and_strided_conv_gradients_on_gpu():
+    import contract.nn.functional as F
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((2, 4, 5, 6, 5)), rng.standard_normal((4, 2, 3, 2, 2))
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = ct.tensor(x, device=device, requires_grad=True)
+        tw = ct.tensor(w, device=device, requires_grad=True)
+        out = F.conv3d(tx, tw, stride=(2, 1, 2), padding=1, groups=2)
+        (out * out).sum().backward()
+        results.append([t.detach().cpu().numpy() for t in (out, tx.grad, tw.grad)])
+    for cpu, gpu in zip(*results):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-10, atol=1e-10)

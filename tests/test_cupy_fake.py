@@ -60,6 +60,12 @@ class FakeCupyArray:
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self._a, dtype=dtype)
 
+    @property
+    def flags(self):                # CuPy's flags: these three only (no ``writeable``)
+        flags = self._a.flags
+        return types.SimpleNamespace(c_contiguous=flags.c_contiguous,
+                                     f_contiguous=flags.f_contiguous, owndata=flags.owndata)
+
 
 for _name in ("add", "sub", "mul", "truediv", "pow", "radd", "rsub", "rmul", "rtruediv",
               "rpow", "neg", "lt", "le", "gt", "ge", "eq", "ne"):
@@ -77,8 +83,9 @@ def _fake_cupy():
         return _through(target) if callable(target) and not isinstance(target, type) else target
     module.__getattr__ = passthrough
     module.asnumpy = lambda x: np.asarray(_unwrap(x))
-    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
-        as_strided=_through(np.lib.stride_tricks.as_strided)))
+    strided = _through(np.lib.stride_tricks.as_strided)
+    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(   # CuPy's signature
+        as_strided=lambda x, shape=None, strides=None: strided(x, shape=shape, strides=strides)))
     return module
 
 
@@ -135,6 +142,24 @@ def test_sliced_on_the_cupy_path(fake_cupy):
     got = ct.sliced("ij,jk,kl->il", *_on_fake(arrays), memory_limit=8)
     assert isinstance(got, FakeCupyArray)
     np.testing.assert_allclose(np.asarray(got), arrays[0] @ arrays[1] @ arrays[2], rtol=1e-12)
+
+
+def test_out_and_tiled_conv_on_the_cupy_path(fake_cupy):
+    """out= and the tiled conv (scratch buffers, GEMMs into output views, col2im) with
+    device arrays whose flags are CuPy's."""
+    import contract.nn.functional as F
+    from test_conv import conv_loops
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
+    out = FakeCupyArray(np.zeros((6, 5)))
+    assert ct.einsum("ij,jk->ik", *_on_fake([a, b]), out=out) is out
+    np.testing.assert_allclose(np.asarray(out), a @ b, rtol=1e-12)
+    x, w = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    for stride, padding in [(1, 1), (2, 0)]:
+        got = F.conv2d(*_on_fake([x, w]), stride=stride, padding=padding)
+        assert isinstance(got, FakeCupyArray)
+        np.testing.assert_allclose(np.asarray(got), conv_loops(x, w, None, stride, padding),
+                                   atol=1e-10)
 
 
 def test_import_contract_loads_neither_cupy_nor_dask():

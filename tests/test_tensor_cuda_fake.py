@@ -37,8 +37,8 @@ def _fake_cupy():
     module.__getattr__ = passthrough
     module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
     module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
-        as_strided=lambda x, shape, strides: np.lib.stride_tricks.as_strided(
-            x, shape=shape, strides=strides, subok=True)))
+        as_strided=lambda x, shape=None, strides=None: np.lib.stride_tricks.as_strided(
+            x, shape=shape, strides=strides, subok=True)))      # CuPy's signature exactly
     return module
 
 
@@ -81,3 +81,30 @@ def test_mixing_devices_is_a_contract_error(fake_cupy):
     with pytest.raises(ct.ContractError, match="same device"):
         a + ct.ones(2)
     assert (a + 1).device == "cuda"
+
+
+def test_pooling_and_convolutions_with_gradients_on_the_device(fake_cupy):
+    """Window views through CuPy's ``as_strided`` (no ``writeable``), the tiled conv and
+    pools, forward and backward, equal the CPU run and stay on the device."""
+    import contract.nn.functional as F
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    w3 = rng.standard_normal((2, 4, 2, 2, 2))
+    ops = [lambda t, k, k3: F.conv2d(t, k, stride=2, padding=1, groups=2),
+           lambda t, k, k3: F.conv2d(t, k, padding=(1, 0), dilation=(1, 2), groups=2),
+           lambda t, k, k3: F.conv3d(t[:, None], k3[:, :1], padding=1),
+           lambda t, k, k3: F.max_pool2d(t, 2), lambda t, k, k3: F.avg_pool2d(t, 3, 2, 1),
+           lambda t, k, k3: F.sum_pool2d(t, 2)]
+    for op in ops:
+        runs = []
+        for device in ("cpu", "cuda"):
+            ts = [ct.tensor(a, device=device, requires_grad=True) for a in (x, w, w3)]
+            out = op(*ts)
+            (out * out).sum().backward()
+            if device == "cuda":
+                assert isinstance(out._data, FakeCupyArray)
+                assert isinstance(ts[0].grad._data, FakeCupyArray)
+            runs.append([np.asarray(out.detach()._data)] + [
+                np.asarray(t.grad._data) for t in ts if t.grad is not None])
+        for cpu, gpu in zip(*runs):
+            np.testing.assert_allclose(gpu, cpu, rtol=1e-10, atol=1e-12)

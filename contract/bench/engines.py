@@ -34,18 +34,27 @@ def _ascii_only(equation: str) -> bool:
 
 
 def contract_engine(equation, shapes, arrays, optimize, execute=True) -> Engine:
-    """contract: path time = a cold ``build_plan``; the run is ``ct.einsum`` (cached plan)."""
+    """contract: path time = a cold ``build_plan`` (bind, path search, kernels); the run
+    is ``ct.einsum`` (cached plan).  Without ``execute``: bind and the path search only
+    (a path may pass 64 dimensions in an intermediate, which no kernel could run).
+    """
     import contract as ct
+    from contract.bind import bind
     from contract.grammar import parse
+    from contract.paths import find_path
     from contract.plan import build_plan
     eq = parse(equation)
     start = time.perf_counter()
+    if not execute:
+        bound = bind(eq, tuple(shapes), {})
+        found = find_path(bound.terms, bound.output, bound.sizes, optimize, None)
+        return Engine(None, time.perf_counter() - start, found.flops,
+                      found.largest_intermediate)
     built = build_plan(eq, tuple(shapes), None, optimize)
     took = time.perf_counter() - start
-    run = None
-    if execute:
-        def run():
-            return ct.einsum(equation, *arrays, optimize=optimize)
+
+    def run():
+        return ct.einsum(equation, *arrays, optimize=optimize)
     return Engine(run, took, built.flops, built.largest_intermediate)
 
 
