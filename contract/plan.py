@@ -228,18 +228,7 @@ class Plan:
             return self._execute_traced(backend, ops, pol, trace)
         if out is not None:
             return self._execute_into(backend, ops, pol, out, arrays)
-        xp = backend.xp
-        for positions, fn in self._program:        # _run, inline: the cached-call path
-            if len(positions) == 2:
-                i, j = positions
-                a, b = ops[i], ops[j]
-                del ops[j], ops[i]
-                ops.append(fn(xp, a, b))
-            elif len(ops) == 1:              # single-operand plans (every reduction)
-                ops[0] = fn(xp, ops[0])
-            else:
-                ops = _run(xp, ops, ((positions, fn),), whole=True)
-        value = ops[0]
+        value = _run(backend.xp, ops, self._program)
         if self._final is not None:
             value = self._final(backend, value, compute)
         return value if result_cast is None else backend.cast(value, result_cast)
