@@ -151,11 +151,14 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
     """
     if sizes:
         if "out" in sizes and _is_out_array(sizes["out"]):
-            if argmax:
-                raise ContractError("out= is not supported with argmax=True")
             out = sizes.pop("out")
-            return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes,
-                                out)
+            if out is not None:
+                if argmax:
+                    raise ContractError("out= is not supported with argmax=True")
+                return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax,
+                                    sizes, out)
+            return einsum(*args, optimize=optimize, semiring=semiring, dtype=dtype,
+                          memory_limit=memory_limit, argmax=argmax, **sizes)
     elif not argmax and args and type(args[0]) is str:
         # the cached-plan path: one dict lookup keyed as _einsum_slow keys its plans
         try:
@@ -181,8 +184,9 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
 
 
 def _is_out_array(value):
-    """Whether an ``out=`` keyword is an output array (an int is a label's size)."""
-    return not isinstance(value, (int, np.integer)) and value is not None
+    """Whether an ``out=`` keyword is numpy's output argument (an array or None), not the
+    size of a label named ``out`` (an int)."""
+    return not isinstance(value, (int, np.integer))
 
 
 def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out=None):

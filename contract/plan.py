@@ -245,7 +245,7 @@ class Plan:
             value = _run(xp, ops, self._program)
             if self._final is not None:
                 value = self._final(backend, value, compute)
-            out[...] = value
+            out[...] = value if result_cast is None else backend.cast(value, result_cast)
             return out
         positions, fn = self._program[-1]
         ops = _run(xp, ops, self._program[:-1], whole=True)
@@ -301,6 +301,8 @@ def check_out(out, shape, result, backend):
                             f"({backend.name}), got {type(out).__module__}.{type(out).__name__}")
     if tuple(out.shape) != tuple(shape):
         raise ShapeError(f"out has shape {tuple(out.shape)}, the result has shape {tuple(shape)}")
+    if out.dtype.kind not in "biufc":
+        raise ContractError(f"out must have a numeric dtype, got {out.dtype}")
     if not np.can_cast(result, out.dtype, "safe"):
         raise ContractError(f"out has dtype {out.dtype}; the result is {result}, which does "
                             f"not cast to it safely")

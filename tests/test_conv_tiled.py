@@ -219,3 +219,12 @@ def test_dtypes_layouts_and_empty_channels(chunked, setting):
     tw = ct.tensor(np.ones((4, 0, 3, 3)), requires_grad=True)
     F.conv2d(tx, tw, padding=1).sum().backward()
     assert tx.grad.shape == (3, 0, 7, 6) and tw.grad.shape == (4, 0, 3, 3)
+
+
+def test_zero_size_kernel_and_list_inputs():
+    with pytest.raises(ct.ShapeError, match="kernel size should be greater than zero"):
+        F.conv2d(np.ones((2, 3, 5, 5)), np.ones((4, 3, 0, 3)))
+    got = F.conv2d(np.ones((1, 1, 3, 3)).tolist(), np.ones((1, 1, 2, 2)).tolist())
+    np.testing.assert_array_equal(got, np.full((1, 1, 2, 2), 4.0))
+    with pytest.raises(ct.ContractError, match="numeric"):
+        F.conv1d([["a", "b"]], np.ones((1, 1, 1)))

@@ -171,3 +171,24 @@ def test_direct_writes_allocate_no_result(equation, shapes, out_shape):
     spread = np.empty(out_shape[:-1] + (2 * out_shape[-1],))[..., ::2]  # not BLAS-writable
     assert _peak_bytes(lambda: ct.einsum(equation, *arrays, out=spread)) >= result_bytes
     np.testing.assert_allclose(spread, out)
+
+
+def test_out_none_is_numpys_default_and_dtype_casts_before_out():
+    a = np.ones((2, 3))
+    np.testing.assert_array_equal(ct.einsum("ij->i", a, out=None), [3.0, 3.0])
+    np.testing.assert_array_equal(ct.einsum("ij->i", a, out=None, optimize="greedy"), [3.0, 3.0])
+    x = np.full(3, 100, np.int8)
+    wide = np.zeros((), np.int64)
+    ct.einsum("i->", x, dtype=np.int8, out=wide)
+    assert int(wide) == int(ct.einsum("i->", x, dtype=np.int8)) == 44      # int8 wraps first
+    f = np.random.default_rng(8).random((2, 3000))
+    wider = np.zeros(2, np.float32)
+    ct.einsum("ij->i", f, dtype=np.float16, out=wider)
+    np.testing.assert_array_equal(wider, ct.einsum("ij->i", f, dtype=np.float16))
+
+
+@pytest.mark.parametrize("kind", ["U64", "S8", object])
+def test_non_numeric_out_is_refused(kind):
+    out = np.zeros(2, kind)
+    with pytest.raises(ct.ContractError, match="numeric"):
+        ct.einsum("ij->i", np.ones((2, 3)), out=out)

@@ -15,6 +15,8 @@ window gradient added back onto the input (overlapping windows add up).
 >>> conv1d(np.arange(5.).reshape(1, 1, 5), np.ones((1, 1, 2)))
 array([[[1., 3., 5., 7.]]])
 """
+import numpy as np
+
 from contract.dtypes import conj
 from contract.errors import ContractError, ShapeError
 from contract.nn._graph import array_of, is_tensor, namespace
@@ -59,9 +61,27 @@ def _check_shapes(x, weight, n, groups, what):
                          f"(input shape {tuple(x.shape)})")
 
 
+def _as_operand(value, name, what):
+    """A Tensor or backend array as it is; nested lists read as NumPy (as einsum reads them)."""
+    if is_tensor(value) or (hasattr(value, "shape") and hasattr(value, "dtype")):
+        return value
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ContractError(f"{what}: {name} cannot be read as an array: {err}") from None
+    if array.dtype.kind not in "biufc":
+        raise ContractError(f"{what}: {name} must be numeric, got {type(value).__name__} "
+                            f"of dtype {array.dtype}")
+    return array
+
+
 def _conv(x, weight, bias, n, stride, padding, dilation, groups, what):
+    x, weight = _as_operand(x, "input", what), _as_operand(weight, "weight", what)
     _check_shapes(x, weight, n, groups, what)
     kernel = tuple(weight.shape[2:])
+    if 0 in kernel:
+        raise ShapeError(f"{what}: kernel size should be greater than zero, got weight shape "
+                         f"{tuple(weight.shape)}")
     stride = as_tuple(stride, n, "stride")
     dilation = as_tuple(dilation, n, "dilation")
     pairs = _padding_pairs(padding, kernel, stride, dilation, what)
