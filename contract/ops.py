@@ -4,8 +4,8 @@
 >>> ct.sum(ct.ones(2, 3), dim=1)
 tensor([3., 3.])
 """
-from contract import (ops_elementwise, ops_linalg, ops_reduce, ops_semiring,  # noqa: F401
-                      ops_shape)
+from contract import (ops_elementwise, ops_join, ops_linalg, ops_reduce,  # noqa: F401
+                      ops_semiring, ops_shape)
 
 
 def _public(module):
@@ -13,5 +13,5 @@ def _public(module):
 
 
 FUNCTIONS = {}
-for _module in (ops_elementwise, ops_linalg, ops_reduce, ops_shape, ops_semiring):
+for _module in (ops_elementwise, ops_join, ops_linalg, ops_reduce, ops_shape, ops_semiring):
     FUNCTIONS.update(_public(_module))
