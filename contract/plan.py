@@ -20,7 +20,7 @@ from contract.dtypes import policy
 from contract.errors import ContractError, ShapeError
 from contract.paths import PathResult, find_path
 from contract.semiring import get_semiring
-from contract.kernels import LETTERS, MAX_DIMS
+from contract.kernels import LETTERS, MAX_DIMS, reshape_view
 
 
 class Policy(NamedTuple):
@@ -316,7 +316,6 @@ def _out_view_recipe(bound: Bound, last):
     that only a copy reaches: the result is then copied in)."""
     if bound.embeds_diagonal:
         return None
-    from contract.kernels import reshape_view
     full_shape = tuple(bound.sizes[x] for x in bound.output_full)
     inverse = tuple(bound.output.index(x) for x in last)
     inverse = None if inverse == tuple(range(len(inverse))) else inverse

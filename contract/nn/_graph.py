@@ -52,40 +52,21 @@ def constant(data):
     return wrap(data)
 
 
-def kernel_first(ndim: int, n: int):
-    """Axis order taking ``lead + out + kernel`` to ``channel + kernel + batch + out``.
-
-    This order makes the im2col copy inside a GEMM step run over contiguous rows.
-
-    >>> kernel_first(6, 2)
-    (1, 4, 5, 0, 2, 3)
-    """
-    lead = ndim - 2 * n
-    return ((lead - 1,) + tuple(range(ndim - n, ndim)) + tuple(range(lead - 1))
-            + tuple(range(lead, lead + n)))
-
-
-def windows(x, kernel, stride, pairs, dilation, value=0.0, order=None):
+def windows(x, kernel, stride, pairs, dilation, value=0.0):
     """The window view (``lead + out + kernel``) of ``x`` padded by ``pairs`` with ``value``.
 
-    ``order`` permutes the view's axes (see :func:`kernel_first`).  On a Tensor
-    it is differentiable: the gradient adds each window back onto the input
-    (overlaps accumulate) and drops the padding.
+    On a Tensor it is differentiable: the gradient adds each window back onto the
+    input (overlaps accumulate) and drops the padding.
     """
     data = array_of(x)
     xp = namespace(data)
     padded = pad(xp, data, pairs, value)
     view = window_view(xp, padded, kernel, stride, dilation)
-    if order is not None:
-        view = view.transpose(order)
     if not is_tensor(x):
         return view
     spatial = tuple(padded.shape[-len(kernel):])
-    undo = None if order is None else tuple(order.index(k) for k in range(len(order)))
 
     def vjp(grad):
-        if undo is not None:
-            grad = grad.transpose(undo)
         total = accumulate_windows(xp, grad, spatial, kernel, stride, dilation)
         return (crop(total, pairs),)
     return unary("windows", view, x, vjp)

@@ -92,51 +92,43 @@ def _sizes(groups):
 
 # -- margins and tiles ----------------------------------------------------------------------
 class Windows:
-    """The window views of images ``b0:b1`` of ``x`` with ``(before, after)`` zeros around
-    each spatial axis (a negative margin crops).  With margins the images are written
-    into the calling thread's own buffer, whose zero margins and window view are made
-    once: building a strided view per tile costs more than its copy once two threads
-    run (``as_strided`` holds the GIL).
+    """The window views of images ``b0:b1`` of ``x`` padded by ``geo.pairs``.  With
+    padding the images are written into the calling thread's own buffer, whose zero
+    margins and window view are made once: building a strided view per tile costs
+    more than its copy once two threads run (``as_strided`` holds the GIL).
 
     >>> import numpy as np
-    >>> geo = Geometry((2,), (1,), ((1, -1),), (1,), 1)
-    >>> Windows(np, np.ones((2, 1, 3)), geo, geo.pairs, widest=2)(0, 1)[0, 0].tolist()
+    >>> geo = Geometry((2,), (1,), ((1, 0),), (1,), 1)
+    >>> Windows(np, np.ones((2, 1, 2)), geo, widest=2)(0, 1)[0, 0].tolist()
     [[0.0, 1.0], [1.0, 1.0]]
     """
 
-    def __init__(self, xp, x, geo, margins, widest):
-        n = len(margins)
-        self.x, self.lead = x, (slice(None),) * (x.ndim - n - 1)
-        spatial = tuple(x.shape[-n:])
-        self.cut = tuple(slice(max(-a, 0), size - max(-b, 0))
-                         for size, (a, b) in zip(spatial, margins))
-        kept = tuple(s.stop - s.start for s in self.cut)
-        self.inner = tuple(slice(max(a, 0), max(a, 0) + k) for k, (a, _) in zip(kept, margins))
-        shape = tuple(x.shape[1:-n]) + tuple(k + max(a, 0) + max(b, 0)
-                                             for k, (a, b) in zip(kept, margins))
-        self.shape = shape
-        grows = any(a > 0 or b > 0 for a, b in margins)
+    def __init__(self, xp, x, geo, widest):
+        n = len(geo.kernel)
+        self.x = x
+        self.padded = any(a or b for a, b in geo.pairs)
 
         def view(images):
             return window_view(xp, images, geo.kernel, geo.stride, geo.dilation)
-        if grows:
-            self.made = per_thread(lambda: _with_view(xp.zeros((max(widest, 1),) + shape,
-                                                               x.dtype), view))
-        else:
-            self.whole = view(x[(slice(None),) + self.lead + self.cut])
-        self.grows = grows
+        if not self.padded:
+            self.whole = view(x)
+            return
+        self.inner = (slice(None),) * (x.ndim - n) + tuple(
+            slice(a, a + size) for size, (a, _) in zip(x.shape[-n:], geo.pairs))
+        shape = tuple(x.shape[1:-n]) + tuple(size + a + b for size, (a, b)
+                                             in zip(x.shape[-n:], geo.pairs))
+
+        def made():
+            buffer = xp.zeros((max(widest, 1),) + shape, x.dtype)
+            return buffer, view(buffer)
+        self.made = per_thread(made)
 
     def __call__(self, b0, b1):
-        if not self.grows:
+        if not self.padded:
             return self.whole[b0:b1]
         buffer, windows = self.made()
-        buffer[(slice(0, b1 - b0),) + self.lead + self.inner] = \
-            self.x[(slice(b0, b1),) + self.lead + self.cut]
+        buffer[:b1 - b0][self.inner] = self.x[b0:b1]
         return windows[:b1 - b0]
-
-
-def _with_view(buffer, view):
-    return buffer, view(buffer)
 
 
 def tiles(batch, image_bytes, rows, parallel):
@@ -160,10 +152,34 @@ def tiles(batch, image_bytes, rows, parallel):
     return [(span, [(0, rows)]) for span in spans(batch, step)]
 
 
-def _pooled(xp, batch, per_image):
-    """Whether a pass shares its images out over the pool: a whole-batch window copy of
-    at least ``PARALLEL_BYTES`` (below it the hand-off costs more than it saves)."""
-    return batch * per_image >= PARALLEL_BYTES and parallel_ok(xp, batch)
+class _Layout(NamedTuple):
+    """How one pass cuts its batch: on the pool or not, the tiles, the widest image span."""
+
+    pooled: bool
+    found: list
+    widest: int
+
+
+def _layout(xp, batch, per_image, rows):
+    """The pool decision (a whole-batch window copy of at least ``PARALLEL_BYTES``:
+    below it the hand-off costs more than it saves) and the tiles."""
+    pooled = batch * per_image >= PARALLEL_BYTES and parallel_ok(xp, batch)
+    found = tiles(batch, per_image, rows, pooled)
+    return _Layout(pooled, found, max((b1 - b0 for (b0, b1), _ in found), default=1))
+
+
+def _part(a, b0, b1, r0, r1):
+    """Output rows ``r0:r1`` of images ``b0:b1`` of ``a``; one image without its batch axis
+    (tiles of one image use the unbatched equations)."""
+    return a[b0:b1, :, r0:r1] if b1 - b0 > 1 else a[b0, :, r0:r1]
+
+
+def _in_order(parts):
+    """The sum of ``parts`` in list order (the same bits whatever the threads' timing)."""
+    total = None
+    for part in parts:
+        total = part if total is None else total + part
+    return total
 
 
 def _run(xp, work, found, pooled):
@@ -197,15 +213,42 @@ class _Copies:
         return cols
 
 
+def _windowed(xp, x, geo, out_spatial, batch_first):
+    """The layout, window source and copy buffers of a pass over the windows of ``x``."""
+    per_image = _copy_bytes(x.shape, geo.kernel, x.dtype, out_spatial)
+    layout = _layout(xp, x.shape[0], per_image, out_spatial[0])
+    copies = _Copies(xp, len(geo.kernel), layout.widest * per_image // x.dtype.itemsize,
+                     x.dtype, batch_first)
+    return layout, Windows(xp, x, geo, layout.widest), copies
+
+
 def _copy_bytes(shape, kernel, dtype, out_spatial):
     """Bytes of one image's window copy: channels x kernel x output positions."""
     return shape[1] * prod(kernel) * prod(out_spatial) * dtype.itemsize
 
 
+def input_grad_equation(n: int, groups: int, batched: bool = True) -> str:
+    """The input gradient's einsum text: the weight against the output gradient, result
+    each window's gradient laid out (batch, channel, kernel, out) for col2im.
+
+    >>> input_grad_equation(2, 1, batched=False)
+    'o c i j, o h w -> c i j h w'
+    """
+    spatial, kernel, chan, outs = _names(n, groups)
+    lead = "b " if batched else ""
+    return f"{outs} c {kernel}, {lead}{outs} {spatial} -> {lead}{chan} {kernel} {spatial}"
+
+
+_EQUATIONS = {"forward": conv_equation, "weight": weight_grad_equation,
+              "input": input_grad_equation}
+
+
 @lru_cache(maxsize=256)
-def _planned(text, groups):
-    """The memo of plans of one equation, kept across calls."""
-    return _Planned(text, groups)
+def _plans(kind, n, groups):
+    """The (one image, batched) plan memos of a pass, kept across calls (no equation text
+    built per call)."""
+    return tuple(_Planned(_EQUATIONS[kind](n, groups, batched), groups)
+                 for batched in (False, True))
 
 
 class _Planned:
@@ -226,63 +269,40 @@ class _Planned:
 
 
 # -- the passes -----------------------------------------------------------------------------
-def forward(xp, x, weight, geo, margins=None):
-    """The convolution of batched ``x`` (padded by ``geo.pairs``, or by ``margins``),
-    ``(b, o, out...)``."""
+def forward(xp, x, weight, geo):
+    """The convolution of batched ``x`` (unpadded), ``(b, o, out...)``."""
     n, batch = len(geo.kernel), x.shape[0]
-    margins = geo.pairs if margins is None else margins
-    spatial = tuple(s + a + b for s, (a, b) in zip(x.shape[-n:], margins))
+    spatial = tuple(s + a + b for s, (a, b) in zip(x.shape[-n:], geo.pairs))
     out_spatial = output_shape(spatial, geo.kernel, geo.stride, geo.dilation)
-    dtype = policy((x.dtype, weight.dtype), True)[1]
-    out = xp.empty((batch, weight.shape[0]) + out_spatial, dtype)
-    per_image = _copy_bytes(x.shape, geo.kernel, x.dtype, out_spatial)
-    pooled = _pooled(xp, batch, per_image)
-    found = tiles(batch, per_image, out_spatial[0], pooled)
-    widest = max((b1 - b0 for (b0, b1), _ in found), default=1)
-    source = Windows(xp, x, geo, margins, widest)
-    copies = _Copies(xp, n, widest * per_image // x.dtype.itemsize, x.dtype, True)
-    plans = [_planned(conv_equation(n, geo.groups, batched), geo.groups) for batched in (0, 1)]
+    out = xp.empty((batch, weight.shape[0]) + out_spatial,
+                   policy((x.dtype, weight.dtype), True)[1])
+    layout, source, copies = _windowed(xp, x, geo, out_spatial, batch_first=True)
+    plans = _plans("forward", n, geo.groups)
 
     def work(task):
         (b0, b1), rows = task
         windows = source(b0, b1)
         for r0, r1 in rows:
-            cols = copies.tile(windows, r0, r1)
-            plans[b1 - b0 > 1](weight, cols, out=out[b0:b1, :, r0:r1] if b1 - b0 > 1
-                               else out[b0, :, r0:r1])
-    _run(xp, work, found, pooled)
+            plans[b1 - b0 > 1](weight, copies.tile(windows, r0, r1),
+                               out=_part(out, b0, b1, r0, r1))
+    _run(xp, work, layout.found, layout.pooled)
     return out
 
 
 def weight_grad(xp, x, grad, geo):
     """d(loss)/d(weight) of the convolution of ``x`` (unpadded), given the output's."""
-    n, batch = len(geo.kernel), x.shape[0]
-    out_spatial = tuple(grad.shape[2:])
-    per_image = _copy_bytes(x.shape, geo.kernel, x.dtype, out_spatial)
-    pooled = _pooled(xp, batch, per_image)
-    found = tiles(batch, per_image, out_spatial[0], pooled)
-    widest = max((b1 - b0 for (b0, b1), _ in found), default=1)
-    source = Windows(xp, x, geo, geo.pairs, widest)
-    copies = _Copies(xp, n, widest * per_image // x.dtype.itemsize, x.dtype, False)
-    plans = [_planned(weight_grad_equation(n, geo.groups, b), geo.groups) for b in (0, 1)]
+    layout, source, copies = _windowed(xp, x, geo, tuple(grad.shape[2:]), batch_first=False)
+    plans = _plans("weight", len(geo.kernel), geo.groups)
 
     def work(task):
         (b0, b1), rows = task
-        windows, total = source(b0, b1), None
-        for r0, r1 in rows:
-            part = plans[b1 - b0 > 1](copies.tile(windows, r0, r1),
-                                      grad[b0:b1, :, r0:r1] if b1 - b0 > 1
-                                      else grad[b0, :, r0:r1])
-            total = part if total is None else total + part
-        return total
-    parts = _run(xp, work, found, pooled)
-    total = parts[0] if parts else None
-    for part in parts[1:]:
-        total = total + part
-    out_ch, per_group = grad.shape[1], x.shape[1] // geo.groups
-    if total is None:
-        dtype = policy((x.dtype, grad.dtype), True)[1]
-        return xp.zeros((out_ch, per_group) + tuple(geo.kernel), dtype)
+        windows = source(b0, b1)
+        return _in_order(plans[b1 - b0 > 1](copies.tile(windows, r0, r1),
+                                            _part(grad, b0, b1, r0, r1)) for r0, r1 in rows)
+    total = _in_order(_run(xp, work, layout.found, layout.pooled))
+    if total is None:                                   # an empty batch
+        return xp.zeros((grad.shape[1], x.shape[1] // geo.groups) + tuple(geo.kernel),
+                        policy((x.dtype, grad.dtype), True)[1])
     return xp.ascontiguousarray(xp.moveaxis(total, -1, 0))
 
 
@@ -296,33 +316,28 @@ def input_grad(xp, grad, weight, x_shape, geo):
     out_spatial = tuple(grad.shape[2:])
     dtype = policy((grad.dtype, weight.dtype), True)[1]
     per_image = _copy_bytes(x_shape, geo.kernel, dtype, out_spatial)
-    pooled = _pooled(xp, batch, per_image)
-    found = tiles(batch, per_image, out_spatial[0], pooled)
-    widest = max((b1 - b0 for (b0, b1), _ in found), default=1)
-    padded = tuple(s + a + b for s, (a, b) in zip(x_shape[-n:], geo.pairs))
+    layout = _layout(xp, batch, per_image, out_spatial[0])
+    widest, padded = layout.widest, any(a or b for a, b in geo.pairs)
+    spatial = tuple(s + a + b for s, (a, b) in zip(x_shape[-n:], geo.pairs))
     inner = (Ellipsis,) + tuple(slice(a, a + s) for s, (a, _) in zip(x_shape[-n:], geo.pairs))
-    grows = any(a or b for a, b in geo.pairs)
-    images = per_thread(lambda: xp.empty((widest,) + tuple(x_shape[1:-n]) + padded, dtype))
+    images = per_thread(lambda: xp.empty((widest,) + tuple(x_shape[1:-n]) + spatial, dtype))
     cols = per_thread(lambda: xp.empty(widest * per_image // dtype.itemsize, dtype))
-    spatial, kernel, chan, outs = _names(n, geo.groups)
-    plans = [_planned(f"{outs} c {kernel}, {lead}{outs} {spatial} -> {lead}{chan} {kernel} "
-                      f"{spatial}", geo.groups) for lead in ("", "b ")]
+    plans = _plans("input", n, geo.groups)
     out = xp.empty(tuple(x_shape), dtype)
 
     def work(task):
         (b0, b1), rows = task
         count = b1 - b0
-        target = images()[:count] if grows else out[b0:b1]
+        target = images()[:count] if padded else out[b0:b1]
         target[...] = 0
         for r0, r1 in rows:
             shape = ((count,) if count > 1 else ()) + (x_shape[1],) + tuple(geo.kernel) + (
                 r1 - r0,) + out_spatial[1:]
             window = cols()[:prod(shape)].reshape(shape)
-            plans[count > 1](weight, grad[b0:b1, :, r0:r1] if count > 1 else grad[b0, :, r0:r1],
-                             out=window)
+            plans[count > 1](weight, _part(grad, b0, b1, r0, r1), out=window)
             add_windows(target if count > 1 else target[0], window, geo.kernel, geo.stride,
                         geo.dilation, first_row=r0)
-        if grows:
+        if padded:
             out[b0:b1] = target[inner]
-    _run(xp, work, found, pooled)
+    _run(xp, work, layout.found, layout.pooled)
     return out
