@@ -1,6 +1,6 @@
 """``python -m contract``: the same command line as the ``contract`` console script."""
 import sys
 
-from contract.cli import main
+from contract.tools.cli import main
 
 sys.exit(main())

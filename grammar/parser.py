@@ -1,4 +1,4 @@
-"""Turn equation text into a frozen :class:`~contract.equation.Equation`.
+"""Turn equation text into a frozen :class:`~contract.grammar.equation.Equation`.
 
 One Lark LALR grammar (``einsum.lark``) reads the text; a small builder then
 decides letter or named mode, splits names into labels, checks the structure
@@ -15,7 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from contract.equation import ELLIPSIS, Equation, implicit_output, term_labels
+from contract.grammar.equation import ELLIPSIS, Equation, implicit_output, term_labels
 from contract.errors import ContractError, EquationSyntaxError
 
 _TOKEN_NAMES = {"ARROW": "'->'", "ELLIPSIS": "'...'", "NAME": "a label", "COMMA": "','",

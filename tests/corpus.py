@@ -10,7 +10,7 @@ an ellipsis summed away); a callable oracle builds the expected array by hand
 True
 """
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Tuple, Union
 
 import numpy as np
 import opt_einsum

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.autograd import record
+from contract.tensors.core import record
 
 
 def test_seed_pow3_sum_backward():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.bench import Case, Engine, Target, load_suite, suite_names
-from contract.bench import generators as gen
-from contract.bench.runner import check_targets, run_case
-from contract.cli import main
+from contract.tools.bench import Case, Engine, Target, load_suite, suite_names
+from contract.tools.bench import generators as gen
+from contract.tools.bench.runner import check_targets, run_case
+from contract.tools.cli import main
 
 QUICK = ["--repeats", "2", "--min-time", "0.0005", "--plain", "--no-memory"]
 ROW_KEYS = {"suite", "case", "engine", "baseline", "path_seconds", "flops", "log10_flops",
@@ -154,8 +154,8 @@ def test_quick_suites_build_cases():
 
 def test_steady_allocator_sets_glibc_thresholds_and_the_cli_can_skip_it():
     import platform
-    from contract.bench.runner import steady_allocator
-    from contract.cli import build_parser
+    from contract.tools.bench.runner import steady_allocator
+    from contract.tools.cli import build_parser
     assert steady_allocator() is (platform.libc_ver()[0] == "glibc")
     assert build_parser().parse_args(["bench", "--malloc-as-is"]).malloc_as_is
     assert not build_parser().parse_args(["bench"]).malloc_as_is

@@ -1,11 +1,10 @@
 """The ``contract`` command line: explain and bench output, JSON schema, plots, bad arguments."""
-import json
 import subprocess
 import sys
 
 import pytest
 
-from contract.cli import main, parse_shape
+from contract.tools.cli import main, parse_shape
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 QUICK = ["--repeats", "2", "--min-time", "0.0005", "--plain", "--no-memory"]

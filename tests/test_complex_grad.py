@@ -140,7 +140,7 @@ def test_gradcheck_accepts_complex_inputs(name):
 
 
 def test_gradcheck_catches_an_unconjugated_rule():
-    from contract.autograd import record
+    from contract.tensors.core import record
     z = ct.tensor(_draw([(C, (3,))], seed=2)[0], requires_grad=True)
 
     def square(a):      # d(z^2)/dz without torch's conjugate: wrong for complex z
@@ -151,7 +151,7 @@ def test_gradcheck_catches_an_unconjugated_rule():
 
 
 def test_gradcheck_keeps_real_inputs_real():
-    from contract.autograd import record
+    from contract.tensors.core import record
     x = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
     assert gradcheck(lambda a: (a * a).sum(dim=1), (x,))
     # a real input is stepped along its real axis only: a VJP that adds an imaginary part to

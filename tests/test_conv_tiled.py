@@ -8,7 +8,7 @@ import contract as ct
 import contract.nn.conv_tiles as tiles
 import contract.nn.functional as F
 from contract.testing import gradcheck
-from contract.windows import output_shape
+from contract.nn.windows import output_shape
 from test_conv import conv_loops
 
 # (x shape, w shape, stride, padding, dilation, groups)
@@ -22,7 +22,7 @@ CASES = [
 ]
 
 # whole batch in one tile, one output row per tile, two images per tile (the last one short),
-# and the batch shared out over contract.parallel's thread pool (whole images, single rows)
+# and the batch shared out over contract._util.parallel's thread pool (whole images, single rows)
 CHUNKS = ["batch", "rows", "two", "pool", "pool-rows"]
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.equation import ELLIPSIS, Equation
+from contract.grammar.equation import ELLIPSIS, Equation
 from contract.grammar import parse, parse_sublists
 
 

@@ -1,10 +1,10 @@
-"""contract.parallel: chunk maps on the thread pool with BLAS held at one thread."""
+"""contract._util.parallel: chunk maps on the thread pool with BLAS held at one thread."""
 import threading
 
 import numpy as np
 import pytest
 
-from contract import parallel
+from contract._util import parallel
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -1,5 +1,4 @@
 """Plans: attributes, costs against opt_einsum, optimizers, memory limits, the cache, kernels."""
-import importlib
 from math import prod
 
 import numpy as np
@@ -8,12 +7,11 @@ import pytest
 from opt_einsum.testing import rand_equation
 
 import contract as ct
-from contract.plan import Step
-
-# ``contract.plan`` and ``contract.einsum`` are functions on the package: take the modules
-PLAN_MODULE = importlib.import_module("contract.plan")
-EINSUM_MODULE = importlib.import_module("contract.einsum")
-PATHS_MODULE = importlib.import_module("contract.paths")
+from contract.engine import cache as CACHE_MODULE
+from contract.engine import operands as OPERANDS_MODULE
+from contract.engine import paths as PATHS_MODULE
+from contract.engine import plan as PLAN_MODULE
+from contract.engine.plan import Step
 
 PLAIN = [
     ("ij,jk->ik", [(2, 3), (3, 4)]),
@@ -174,9 +172,9 @@ class _Counter:
 def counters(monkeypatch):
     """Counters on build_plan, find_path and parse wherever they are looked up."""
     return {
-        "build": [_Counter(monkeypatch, m, "build_plan") for m in (PLAN_MODULE, EINSUM_MODULE)],
+        "build": [_Counter(monkeypatch, CACHE_MODULE, "build_plan")],
         "path": [_Counter(monkeypatch, m, "find_path") for m in (PATHS_MODULE, PLAN_MODULE)],
-        "parse": [_Counter(monkeypatch, EINSUM_MODULE, "parse")],
+        "parse": [_Counter(monkeypatch, OPERANDS_MODULE, "parse")],
     }
 
 
@@ -203,12 +201,35 @@ def test_second_einsum_call_does_no_parsing_and_no_path_search(counters, args, k
     assert _total(counters, "parse") <= 1
 
 
-def test_new_shapes_replan(counters):
+def test_new_shapes_replan_new_dtypes_do_not(counters):
     ct.einsum("ij,jk->ik", np.ones((11, 3)), np.ones((3, 4)))
     ct.einsum("ij,jk->ik", np.ones((11, 3)), np.ones((3, 5)))
     assert _total(counters, "build") == 2
-    ct.einsum("ij,jk->ik", np.ones((11, 3), np.float32), np.ones((3, 5), np.float32))
-    assert _total(counters, "build") == 3
+    got = ct.einsum("ij,jk->ik", np.ones((11, 3), np.float32), np.ones((3, 5), np.float32))
+    assert _total(counters, "build") == 2        # a plan is dtype-independent
+    assert got.dtype == np.float32 and got[0, 0] == 3
+
+
+def test_plan_then_einsum_share_one_cache_entry():
+    CACHE_MODULE.clear()
+    p = ct.plan("ij,jk,kl->il", (17, 3), (3, 4), (4, 5))
+    ct.einsum("ij,jk,kl->il", np.ones((17, 3)), np.ones((3, 4)), np.ones((4, 5)))
+    ct.einsum("ij,jk,kl->il", ct.ones(17, 3), ct.ones(3, 4), ct.ones(4, 5))
+    assert CACHE_MODULE.size() == 1
+    assert CACHE_MODULE.lookup(CACHE_MODULE.plan_key("ij,jk,kl->il",
+                                                     [(17, 3), (3, 4), (4, 5)])) is p
+
+
+def test_the_cache_evicts_the_least_recently_used_plan(monkeypatch):
+    from functools import lru_cache
+    small = lru_cache(maxsize=2)(CACHE_MODULE.lookup.__wrapped__)
+    monkeypatch.setattr(CACHE_MODULE, "lookup", small)
+    first = CACHE_MODULE.cached_plan("i->", [(2,)])
+    CACHE_MODULE.cached_plan("i->", [(3,)])
+    assert CACHE_MODULE.cached_plan("i->", [(2,)]) is first       # used again: now newest
+    CACHE_MODULE.cached_plan("i->", [(4,)])                       # evicts (3,), not (2,)
+    assert CACHE_MODULE.cached_plan("i->", [(2,)]) is first
+    assert small.cache_info().currsize == 2
 
 
 def test_ct_plan_uses_the_cache(counters):
@@ -261,7 +282,7 @@ def test_final_gemm_writes_the_output_order_directly(text, shapes):
 
 def test_small_final_gemms_stay_one_gemm_and_a_view():
     """Below BROADCAST_MIN_FLOPS per matrix one big GEMM plus a transposed view is kept."""
-    from contract.kernels import BROADCAST_MIN_FLOPS, compile_pair
+    from contract.engine.kernels.real import BROADCAST_MIN_FLOPS, compile_pair
     small = compile_pair((0, 1), (2, 1, 3), keep={0, 2, 3}, sizes=(4, 4, 100, 4),
                          want=(2, 0, 3))
     assert 4 * 4 * 4 < BROADCAST_MIN_FLOPS and small.out != (2, 0, 3)
@@ -273,7 +294,7 @@ def test_small_final_gemms_stay_one_gemm_and_a_view():
 def test_a_plain_gemm_is_not_split_into_matrix_vector_products():
     """``o k, k p -> o p`` read with the operands swapped fits the broadcast form with
     ``o`` as its batch and one column per product: it must stay one GEMM."""
-    from contract.kernels import compile_pair
+    from contract.engine.kernels.real import compile_pair
     kernel = compile_pair((0, 1), (1, 2), keep={0, 2}, sizes=(32, 144, 3966), want=(0, 2))
     assert kernel.name == "gemm" and kernel.out == (0, 2)
     plan = ct.plan("o c i j, c i j p -> o p", (32, 16, 3, 3), (16, 3, 3, 3966))

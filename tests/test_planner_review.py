@@ -23,7 +23,7 @@ def test_a_failed_chunk_leaves_no_chunk_running_after_the_blas_limit_is_given_ba
     threadpoolctl = pytest.importorskip("threadpoolctl")
     import threading
     import time
-    from contract import parallel
+    from contract._util import parallel
     monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
     if not parallel.parallel_ok(np, 2):
         pytest.skip("no thread pool here")

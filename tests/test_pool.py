@@ -6,7 +6,7 @@ import pytest
 
 import contract as ct
 import contract.nn.functional as F
-from contract.windows import accumulate_windows, pad_pairs, window_view
+from contract.nn.windows import accumulate_windows, pad_pairs, window_view
 
 
 def _tuple(value, n):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.semiring_kernels import block_elements
+from contract.engine.kernels.semiring import block_elements
 from corpus import CORPUS, GROUPS
 from test_semiring_oracle import brute, product_size
 
@@ -170,8 +170,8 @@ def test_registry_refuses_duplicates_and_lists_names():
 
 
 def test_user_semiring_from_ops():
-    from contract.semiring import make_semiring
-    from contract.semiring_kernels import SemiringOps, _min
+    from contract.engine.semirings import make_semiring
+    from contract.engine.kernels.semiring import SemiringOps, _min
     ops = SemiringOps("mintimes_test", _min, "multiply", "minimum", "argmin", "less")
     ring = make_semiring(ops, zero=np.inf, one=1.0)
     a = np.array([[1.0, 2.0], [3.0, 0.5]])

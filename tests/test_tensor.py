@@ -251,8 +251,8 @@ def test_gather_stack_cat_meshgrid_match_numpy():
 
 
 def test_reductions_lower_to_cached_einsum_plans():
-    from contract.ops_linalg import matmul_equation
-    from contract.ops_reduce import reduce_equation
+    from contract.tensors.ops.linalg import matmul_equation
+    from contract.tensors.ops.reduce import reduce_equation
     assert reduce_equation(4, (0, 2, 3)) == "abcd->b"
     assert matmul_equation(2, 2) == "ab,bc->ac"
     assert ct.ones(2, 3).sum(1).tolist() == [3.0, 3.0]
@@ -297,9 +297,9 @@ def test_cuda_without_cupy_is_a_contract_error():
 
 
 def test_readme_table_equations():
-    from contract.ops_linalg import diagonal_equation, matmul_equation, tensordot_equation
-    from contract.ops_elementwise import broadcast_equation
-    from contract.ops_reduce import reduce_equation
+    from contract.tensors.ops.linalg import diagonal_equation, matmul_equation, tensordot_equation
+    from contract.tensors.ops.elementwise import broadcast_equation
+    from contract.tensors.ops.reduce import reduce_equation
     assert [reduce_equation(3, ()), reduce_equation(3, (1,)), reduce_equation(4, (0, 2, 3))] \
         == ["abc->abc", "abc->ac", "abcd->b"]
     assert reduce_equation(3, (0, 1, 2)) == "abc->"

@@ -137,7 +137,8 @@ def test_einsum_accepts_torch_dtype_names():
 
 
 def test_creation_and_dtypes_share_one_as_dtype():
-    from contract import creation, dtypes
+    from contract import dtypes
+    from contract.tensors import creation
     assert creation.as_dtype is dtypes.as_dtype
     assert dtypes.as_dtype("float") == np.float32 and dtypes.as_dtype(float) == np.float64
     with pytest.raises(ContractError, match="not a dtype"):

@@ -1,6 +1,6 @@
 """The small glue between nn's array code and ``ct.Tensor`` autograd.
 
-``contract.tensor`` and ``contract.autograd`` are imported on first use, so the
+``contract.tensors.core`` and ``contract.autograd.graph`` are imported on first use, so the
 array-level functions work on NumPy/CuPy arrays without them.
 
 >>> import numpy as np
@@ -8,7 +8,7 @@ array-level functions work on NumPy/CuPy arrays without them.
 (False, (2,))
 """
 from contract.backends import backend_for
-from contract.windows import accumulate_windows, crop, pad, window_view
+from contract.nn.windows import accumulate_windows, crop, pad, window_view
 
 _TENSOR = []
 
@@ -17,7 +17,7 @@ def tensor_type():
     """The ``ct.Tensor`` class, or ``None`` while it is not available."""
     if not _TENSOR:
         try:
-            from contract.tensor import Tensor
+            from contract.tensors.core import Tensor
         except ImportError:
             return None
         _TENSOR.append(Tensor)
@@ -42,13 +42,13 @@ def namespace(array):
 
 def unary(name, data, parent, vjp):
     """A Tensor holding ``data``, recorded with ``vjp(grad) -> (grad_parent,)``."""
-    from contract.autograd import record
+    from contract.tensors.core import record
     return record(name, data, (parent,), vjp)
 
 
 def constant(data):
     """A Tensor holding ``data``, outside the graph (e.g. indices)."""
-    from contract.tensor import wrap
+    from contract.tensors.core import wrap
     return wrap(data)
 
 

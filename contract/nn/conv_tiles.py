@@ -10,7 +10,7 @@ a core's 2 MB L2, but every tile's Python (its copy and plan call) holds the GIL
 that the other pool thread then waits for).  A tile is copied into its thread's scratch buffer and meets the
 other operand in the convolution's planned einsum, whose GEMM writes straight into
 the tile's block of the output (``out=``).  The images are shared out over
-:mod:`contract.parallel`'s pool once the whole window copy reaches
+:mod:`contract._util.parallel`'s pool once the whole window copy reaches
 ``PARALLEL_BYTES``.  Padding is written per image into scratch buffers too (their
 zero margins written once), never for the whole batch.
 
@@ -33,9 +33,9 @@ from math import prod
 from typing import NamedTuple, Tuple
 
 from contract.dtypes import policy
-from contract.einsum import plan
-from contract.parallel import map_chunks, parallel_ok, per_thread, spans, workers
-from contract.windows import add_windows, output_shape, window_view
+from contract.engine.api import plan
+from contract._util.parallel import map_chunks, parallel_ok, per_thread, spans, workers
+from contract.nn.windows import add_windows, output_shape, window_view
 
 TILE_BYTES = 4 << 20        # a tile's window copy (best of 0.5-64 MB on the dev VM)
 PARALLEL_BYTES = 8 << 20    # whole-batch window copy from which images go to the pool

@@ -26,12 +26,12 @@ from math import prod
 
 import numpy as np
 
-from contract.einsum import einsum
+from contract.engine.api import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn import _graph
 from contract.nn._graph import array_of, crop_to, is_tensor, namespace, windows
 from contract.nn.conv import conv1d, conv2d, conv3d
-from contract.windows import accumulate_windows, as_tuple, crop, pad_pairs
+from contract.nn.windows import accumulate_windows, as_tuple, crop, pad_pairs
 
 _LEAD = ("b", "c")
 _SPATIAL = ("h", "w", "d")

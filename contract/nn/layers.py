@@ -12,7 +12,7 @@ from collections import OrderedDict
 from contract.errors import ContractError
 from contract.nn import functional as F
 from contract.nn.modules import Module, _uniform
-from contract.windows import as_tuple
+from contract.nn.windows import as_tuple
 
 
 class _ConvNd(Module):

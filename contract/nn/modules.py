@@ -20,7 +20,7 @@ from collections import OrderedDict
 from contract.errors import ContractError
 from contract.nn import functional as F
 from contract.nn._graph import is_tensor
-from contract.tensor import Tensor
+from contract.tensors.core import Tensor
 
 class Parameter(Tensor):
     """A leaf Tensor that a Module registers as trainable (``requires_grad=True``).
@@ -39,7 +39,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __new__(cls, data=None, requires_grad=True):
-        from contract.creation import as_tensor, tensor
+        from contract.tensors.creation import as_tensor, tensor
         if data is None:
             data = tensor([])
         source = data if is_tensor(data) else as_tensor(data)
@@ -54,7 +54,7 @@ class Parameter(Tensor):
 
 def _uniform(shape, bound):
     """A Parameter drawn from U(-bound, bound) with contract's seeded generator."""
-    from contract.creation import rand
+    from contract.tensors.creation import rand
     return Parameter((rand(*shape) * (2 * bound) - bound).detach())
 
 

@@ -1,0 +1,109 @@
+"""Operands as the engine reads them, and operand types that other layers route here.
+
+``ct.einsum`` takes NumPy, CuPy and Dask arrays, Python scalars and nested lists
+(read as NumPy, as ``numpy.einsum`` reads them).  A layer above the engine (the
+Tensor) registers its operand type with :func:`register_operand_type`: plans
+then hand such operands to it, so the engine never imports the layers above.
+
+>>> import numpy as np
+>>> [a.shape for a in to_arrays([[1, 2], 3.0])]
+[(2,), ()]
+"""
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from contract.backends import backend_for
+from contract.errors import ContractError
+from contract.grammar import parse, parse_sublists
+from contract.grammar.equation import Equation
+
+_NDARRAY = np.ndarray
+
+
+class OperandType(NamedTuple):
+    """A registered operand type and what runs a plan, or an argmax, on it."""
+
+    kind: type
+    array: Callable      # array(operand) -> its backend array
+    run: Callable        # run(plan, operands, options) -> result
+    argmax: Callable     # argmax(plan, operands, arrays, value, indices) -> (values, indices)
+
+
+_OPERAND_TYPES = []
+
+
+def register_operand_type(kind, array, run, argmax):
+    """Route operands of ``kind`` (e.g. ``ct.Tensor``) to ``run`` / ``argmax``."""
+    if any(entry.kind is kind for entry in _OPERAND_TYPES):
+        raise ContractError(f"operand type {kind.__name__} is already registered")
+    _OPERAND_TYPES.append(OperandType(kind, array, run, argmax))
+
+
+def special_type(operands):
+    """The registered :class:`OperandType` of the first registered operand, or None."""
+    for entry in _OPERAND_TYPES:
+        for op in operands:
+            if isinstance(op, entry.kind):
+                return entry
+    return None
+
+
+def split_arguments(args):
+    """``(equation text or Equation, operands)`` from einsum's positional arguments: an
+    equation then operands, or numpy's interleaved ``op0, sub0, op1, sub1, ..., [out]``."""
+    if not args:
+        raise ContractError("einsum needs an equation (or interleaved operands and sublists)")
+    if isinstance(args[0], str):
+        return args[0], list(args[1:])
+    operands, sublists = list(args[0::2]), list(args[1::2])
+    output = None
+    if len(operands) == len(sublists) + 1:
+        output = operands.pop()
+    return parse_sublists(sublists, output), operands
+
+
+def as_equation(equation):
+    """An Equation from text (parsed, cached by the grammar) or an Equation."""
+    return equation if isinstance(equation, Equation) else parse(equation)
+
+
+def to_arrays(operands):
+    """Convert scalars and nested lists to NumPy; keep other array types."""
+    return [as_array(op, i) for i, op in enumerate(operands)]
+
+
+def as_array(op, i):
+    """One operand as an array: NumPy-typed arrays (CuPy, Dask, ...) kept, the rest read by
+    ``np.asarray`` as np.einsum reads them (np.matrix, lists, scalars, torch tensors)."""
+    if isinstance(op, _NDARRAY) and type(op) is not _NDARRAY:
+        return np.asarray(op)           # np.matrix, masked arrays: read as np.einsum does
+    if hasattr(op, "shape") and hasattr(op, "dtype"):
+        try:
+            np.dtype(op.dtype)
+            return op
+        except TypeError:               # not a NumPy dtype (a torch tensor): read it below
+            pass
+    try:
+        array = np.asarray(op)
+    except (ValueError, TypeError, RuntimeError) as err:
+        raise ContractError(f"operand {i} cannot be read as an array: {err}") from None
+    if array.dtype == object:
+        raise ContractError(f"operand {i} is not numeric (an object array from {type(op)})")
+    return array
+
+
+def run_plan(plan, operands, options=None, out=None):
+    """Run ``plan`` on any operands: arrays, scalars, lists, or registered types."""
+    entry = special_type(operands)
+    if entry is not None:
+        if out is not None:
+            raise ContractError("out= takes arrays; with Tensor operands the result is a new "
+                                "Tensor (assign it with t[...] = result)")
+        return entry.run(plan, operands, options or {})
+    arrays = to_arrays(operands)
+    plan.check_shapes(arrays)
+    backend = backend_for(arrays)
+    arrays = [backend.asarray(a) if not hasattr(a, "__array_namespace__") and
+              not isinstance(a, _NDARRAY) else a for a in arrays]
+    return plan.execute(backend, arrays, tuple(np.dtype(a.dtype) for a in arrays), out=out)

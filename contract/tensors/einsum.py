@@ -1,0 +1,102 @@
+"""Tensor operands of the engine: ``ct.einsum`` / ``plan(...)`` on Tensors gives a Tensor.
+
+The Tensor registers itself as an operand type of the engine
+(:func:`~contract.engine.operands.register_operand_type`): a plan run on Tensors
+executes on their arrays (traced when a gradient is needed) and records one
+graph node whose VJP is the einsum VJP of :mod:`contract.autograd.einsum_vjp`
+(or the semiring's rule).  Tensor ops write their equation text and call
+:func:`run_equation`.
+
+>>> import contract as ct
+>>> a = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+>>> ct.einsum("ij->", a).backward(); a.grad
+tensor([[1., 1.],
+        [1., 1.]])
+"""
+import numpy as np
+
+from contract.autograd.einsum_vjp import einsum_vjp
+from contract.autograd import is_grad_enabled
+from contract.autograd.semiring_vjp import semiring_rule
+from contract.backends import backend_for
+from contract.backends.numpy_backend import BACKEND as _NUMPY
+from contract.engine.cache import lookup
+from contract.engine.operands import register_operand_type
+from contract.tensors.core import Tensor, record
+
+
+def einsum_tensors(plan, operands, name="Einsum"):
+    """Run ``plan`` on Tensor (or array/scalar) operands; record the VJP."""
+    arrays = [op._data if isinstance(op, Tensor) else op for op in operands]
+    backend = backend_for([a for a in arrays if hasattr(a, "shape")] or [np.zeros(())])
+    arrays = [a if hasattr(a, "shape") else backend.asarray(np.asarray(a)) for a in arrays]
+    plan.check_shapes(arrays)
+    return _recorded(plan, operands, arrays, backend, tuple([a.dtype for a in arrays]), name)
+
+
+def _recorded(plan, operands, arrays, backend, dtypes, name):
+    """Execute (traced when a gradient is needed) and wrap the result."""
+    needs = [isinstance(op, Tensor) and op.requires_grad for op in operands]
+    if not (True in needs and is_grad_enabled()):
+        return record(name, plan.execute(backend, arrays, dtypes), (), None)
+    trace = {}
+    out = plan.execute(backend, arrays, dtypes, trace=trace)
+    saved = out if semiring_rule(plan._semiring) is not None else _forget_result(trace)
+
+    def vjp(grad):
+        return einsum_vjp(plan, backend, arrays, trace, saved, grad, needs)
+    return record(name, out, tuple(operands), vjp)
+
+
+def _forget_result(trace):
+    """Drop the result from a real einsum's trace (its VJP needs only the step inputs), so an
+    in-place write into the result does not count as modifying a saved tensor (torch's
+    ``a * b`` saves ``a`` and ``b``, not the product). Returns None, the saved output."""
+    last = trace.pop("last", None)
+    if last is not None:
+        trace["dtype"] = last.dtype
+    steps = trace.get("steps")
+    if steps:
+        steps[-1] = steps[-1]._replace(output=None)
+    return None
+
+
+def _run(plan, operands, options):
+    return einsum_tensors(plan, operands)
+
+
+def _argmax(plan, operands, arrays, value, indices):
+    """``argmax=True`` on Tensors: the values as one graph node whose VJP is the semiring's
+    rule (no second contraction), the indices as Tensors without a gradient."""
+    rule = semiring_rule(plan._semiring)
+
+    def vjp(grad):
+        grads = rule(plan, arrays, value, grad)
+        return tuple(g if isinstance(op, Tensor) else None for g, op in zip(grads, operands))
+    values = record("Einsum", value, tuple(operands), vjp)
+    return values, {label: Tensor._wrap(index) for label, index in indices.items()}
+
+
+register_operand_type(Tensor, lambda t: t._data, _run, _argmax)
+_NDARRAY = np.ndarray
+
+
+def run_equation(name, equation, *tensors, dtype=None):
+    """``ct.einsum(equation, *tensors, dtype=dtype)`` through the plan cache, as op ``name``.
+
+    Tensor ops call this with default options, so their plans are looked up in the one
+    plan cache by the key :func:`~contract.engine.cache.plan_key` writes for them; the
+    shapes in the key make the shape check unnecessary.
+    """
+    arrays = [t._data for t in tensors]
+    key = (equation, "auto", "real", dtype, None, None)
+    dtypes = ()
+    for a in arrays:
+        key += (a.shape,)
+        dtypes += (a.dtype,)
+    found = lookup(key)
+    if all(type(a) is _NDARRAY for a in arrays):
+        return _recorded(found, tensors, arrays, _NUMPY, dtypes, name)
+    return einsum_tensors(found, tensors, name)
+
+

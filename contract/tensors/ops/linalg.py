@@ -1,0 +1,186 @@
+"""Products lowered to einsum equations: ``@ matmul mm bmm dot outer tensordot trace diagonal``.
+
+Each wrapper writes an equation (cached per ranks/axes) and runs it through the
+cached planner, so ``a @ b`` on matrices is ``ab,bc->ac`` and reaches BLAS.
+
+>>> import contract as ct
+>>> matmul_equation(3, 1)
+'abc,c->ab'
+>>> ct.trace(ct.tensor([[1., 2., 3.], [4., 5., 6.]]))
+tensor(6.)
+"""
+from functools import lru_cache
+
+from contract.autograd import is_grad_enabled
+from contract.tensors.einsum import run_equation
+from contract.engine.api import einsum
+from contract.errors import ContractError, ShapeError
+from contract.engine.kernels.real import LETTERS
+from contract.tensors.ops.broadcast import pair
+from contract.tensors.core import Tensor, _dim
+
+
+def _run(name, text, *tensors):
+    for t in tensors:
+        if t.requires_grad and is_grad_enabled():
+            return run_equation(name, text, *tensors)
+    return Tensor._wrap(einsum(text, *[t._data for t in tensors]))
+
+
+def _both_tensors(name, a, b):
+    for value in (a, b):
+        if not isinstance(value, Tensor):
+            raise ContractError(f"{name}(): expected Tensor arguments, got "
+                                f"{type(value).__name__}")
+
+
+def _tensors(*values):
+    if len(values) == 2:
+        return pair(*values)
+    return values
+
+
+@lru_cache(maxsize=1024)
+def matmul_equation(na, nb):
+    """torch.matmul's rules as an einsum: 1-D operands, batch broadcasting."""
+    if na == 0 or nb == 0:
+        raise ContractError("both arguments to matmul need to be at least 1D, but they are "
+                            f"{na}D and {nb}D")
+    if na == 1 and nb == 1:
+        return "a,a->"
+    batch = LETTERS[:max(na, nb) - 2] if max(na, nb) > 2 else ""
+    x, y, z = LETTERS[len(batch):len(batch) + 3]
+    if na == 1:
+        bb = batch[len(batch) - (nb - 2):]
+        return f"{y},{bb}{y}{z}->{bb}{z}"
+    if nb == 1:
+        ba = batch[len(batch) - (na - 2):]
+        return f"{ba}{x}{y},{y}->{ba}{x}"
+    ba, bb = batch[len(batch) - (na - 2):], batch[len(batch) - (nb - 2):]
+    return f"{ba}{x}{y},{bb}{y}{z}->{batch}{x}{z}"
+
+
+def matmul(input, other):
+    """Matrix product with torch's shape rules (``a @ b``)."""
+    a, b = _tensors(input, other)
+    sa, sb = a._data.shape, b._data.shape
+    text = matmul_equation(len(sa), len(sb))
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        shown = "x".join(map(str, sa)), "x".join(map(str, sb))
+        raise ShapeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied "
+                         f"({shown[0]} and {shown[1]}): {k_a} != {k_b}")
+    return _run("Mm" if len(sa) == len(sb) == 2 else "Matmul", text, a, b)
+
+
+def mm(input, mat2):
+    """Product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm expects two matrices, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched product of two 3-D tensors with the same batch size."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm expects (b, n, m) and (b, m, p), got {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors: ``a,a->``."""
+    _both_tensors("dot", input, other)
+    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+        raise ShapeError(f"dot expects two 1-D tensors of the same size, got "
+                         f"{tuple(input.shape)} and {tuple(other.shape)}")
+    return _run("Dot", "a,a->", *pair(input, other))
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors: ``a,b->ab``."""
+    _both_tensors("outer", input, vec2)
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(f"outer expects 1-D tensors, got {tuple(input.shape)} and "
+                         f"{tuple(vec2.shape)}")
+    a, b = pair(input, vec2)          # torch's promotion (int with float32 is float32)
+    return _run("Outer", "a,b->ab", a, b)
+
+
+@lru_cache(maxsize=1024)
+def tensordot_equation(na, nb, dims_a, dims_b):
+    """Einsum contracting ``dims_a`` of a with ``dims_b`` of b (pairwise)."""
+    la = list(LETTERS[:na])
+    lb = list(LETTERS[na:na + nb])
+    for i, j in zip(dims_a, dims_b):
+        lb[j] = la[i]
+    out = [c for k, c in enumerate(la) if k not in dims_a]
+    out += [c for k, c in enumerate(lb) if k not in dims_b]
+    return "".join(la) + "," + "".join(lb) + "->" + "".join(out)
+
+
+def tensordot(a, b, dims=2):
+    """``tensordot(a, b, dims)``: ``dims`` an int or a pair of lists."""
+    if isinstance(dims, int):
+        if dims < 0 or dims > min(a.ndim, b.ndim):
+            raise ContractError(f"tensordot: dims={dims} out of range for ranks {a.ndim}, "
+                                f"{b.ndim}")
+        dims_a, dims_b = tuple(range(a.ndim - dims, a.ndim)), tuple(range(dims))
+    else:
+        try:
+            dims_a, dims_b = (tuple(_dim(d, t.ndim) for d in (ds if isinstance(ds, (list, tuple))
+                                                             else [ds]))
+                              for ds, t in zip(dims, (a, b)))
+        except (TypeError, ValueError):
+            raise ContractError(f"tensordot: dims must be an int or a pair of lists, got "
+                                f"{dims!r}") from None
+    if len(dims_a) != len(dims_b):
+        raise ContractError(f"tensordot: both dims lists need the same length: {dims!r}")
+    for i, j in zip(dims_a, dims_b):
+        if a.shape[i] != b.shape[j]:
+            raise ShapeError(f"tensordot: contracted dimension {i} of a (size {a.shape[i]}) and "
+                             f"{j} of b (size {b.shape[j]}) differ")
+    return _run("Tensordot", tensordot_equation(a.ndim, b.ndim, dims_a, dims_b), *pair(a, b))
+
+
+@lru_cache(maxsize=1024)
+def diagonal_equation(ndim, dim1, dim2):
+    """``ii->i`` generalised: the diagonal of axes dim1, dim2 goes last."""
+    labels = list(LETTERS[:ndim])
+    labels[dim2] = labels[dim1]
+    rest = "".join(c for k, c in enumerate(labels) if k not in (dim1, dim2))
+    return "".join(labels) + "->" + rest + labels[dim1]
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal (with ``offset``) of axes ``dim1``, ``dim2``, appended last."""
+    d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
+    if d1 == d2:
+        raise ContractError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n1, n2 = input.shape[d1], input.shape[d2]
+    start1, start2 = (0, offset) if offset >= 0 else (-offset, 0)
+    length = max(0, min(n1 - start1, n2 - start2))
+    index = [slice(None)] * input.ndim
+    index[d1] = slice(start1, start1 + length)
+    index[d2] = slice(start2, start2 + length)
+    square = input if (length, length) == (n1, n2) else input[tuple(index)]
+    return _run("Diagonal", diagonal_equation(input.ndim, d1, d2), square)
+
+
+def trace(input):
+    """Sum of the main diagonal of a matrix (non-square allowed): ``ii->``."""
+    if input.ndim != 2:
+        raise ShapeError(f"trace expects a matrix, got shape {tuple(input.shape)}")
+    k = min(input.shape)
+    square = input if input.shape[0] == input.shape[1] else input[:k, :k]
+    return _run("Trace", "aa->", square)
+
+
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
+METHODS = {"__matmul__": matmul, "__rmatmul__": _rmatmul, "matmul": matmul, "mm": mm,
+           "bmm": bmm, "dot": dot, "outer": outer, "diagonal": diagonal, "trace": trace}
