@@ -7,48 +7,42 @@ are imported only when an operand of their type is seen.
 >>> backend_for([np.ones(2)]).name
 'numpy'
 """
+import importlib
+
 from contract.errors import ContractError
 
 from .base import ArrayBackend, Backend
 
 _BY_TYPE = {}
-_LOADERS = {}      # top-level module name -> (priority, loader returning a Backend)
+_LOADERS = {}      # top-level module name -> (priority, module defining BACKEND)
 
 
-def register_backend(module_name, priority, loader):
-    """Register a lazy backend for array types from ``module_name``."""
+def register_backend(module_name, priority, backend_module):
+    """Register a lazy backend for array types from ``module_name`` (e.g. ``"cupy"``): the
+    module named ``backend_module`` defines ``BACKEND`` and is imported on first use.
+
+    >>> register_backend("numpy", 0, "contract.backends.numpy_backend")
+    Traceback (most recent call last):
+    ...
+    contract.errors.ContractError: a backend for 'numpy' is already registered (registered: cupy, dask, numpy)
+    """
     if module_name in _LOADERS:
         raise ContractError(f"a backend for {module_name!r} is already registered "
                             f"(registered: {', '.join(sorted(_LOADERS))})")
-    _LOADERS[module_name] = (priority, loader)
+    _LOADERS[module_name] = (priority, backend_module)
 
 
-def _numpy():
-    from .numpy_backend import BACKEND
-    return BACKEND
-
-
-def _cupy():
-    from .cupy_backend import BACKEND
-    return BACKEND
-
-
-def _dask():
-    from .dask_backend import BACKEND
-    return BACKEND
-
-
-register_backend("numpy", 0, _numpy)
-register_backend("cupy", 1, _cupy)
-register_backend("dask", 2, _dask)
+register_backend("numpy", 0, "contract.backends.numpy_backend")
+register_backend("cupy", 1, "contract.backends.cupy_backend")
+register_backend("dask", 2, "contract.backends.dask_backend")
 
 
 def _lookup(kind):
     backend = _BY_TYPE.get(kind)
     if backend is None:
         root = kind.__module__.split(".")[0]
-        priority, loader = _LOADERS.get(root, _LOADERS["numpy"])
-        backend = loader()
+        priority, module = _LOADERS.get(root, _LOADERS["numpy"])
+        backend = importlib.import_module(module).BACKEND
         backend.priority = priority
         _BY_TYPE[kind] = backend
     return backend

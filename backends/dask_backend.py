@@ -26,7 +26,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .base import ArrayBackend
+from contract.backends import backend_for
+from contract.backends.base import ArrayBackend
 
 _PANEL_FACTOR = 4   # concatenate contracted panels up to this many array.chunk-size
 
@@ -140,7 +141,6 @@ NAMESPACE = _Namespace()
 
 
 def _embed_block(values, full_shape, positions, dtype):
-    from contract.backends import backend_for
     return backend_for([values]).embed_diagonal(values, full_shape, positions, dtype)
 
 

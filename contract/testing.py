@@ -16,6 +16,8 @@ True
 import numpy as np
 
 from contract.errors import ContractError
+from contract.autograd.graph import backward
+from contract.tensors.core import Tensor
 
 
 class GradcheckError(ContractError):
@@ -27,13 +29,11 @@ def _as_tuple(value):
 
 
 def _outputs(fn, inputs):
-    from contract.tensors.core import Tensor
     outs = _as_tuple(fn(*inputs))
     return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind in "fc"]
 
 
 def _to_float64(inputs):
-    from contract.tensors.core import Tensor
     converted = []
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad:
@@ -65,8 +65,6 @@ def _numerical(fn, inputs, k, eps, out_index, cotangent):
 
 
 def _analytic(fn, inputs, out_index, cotangent):
-    from contract.autograd.graph import backward
-    from contract.tensors.core import Tensor
     for x in inputs:
         if isinstance(x, Tensor):
             x.grad = None

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.engine.kernels.semiring import block_elements
+from contract.engine.kernels.blocks import block_elements
 from corpus import CORPUS, GROUPS
 from test_semiring_oracle import brute, product_size
 

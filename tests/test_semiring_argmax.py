@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from contract.engine.kernels.semiring import block_elements
+from contract.engine.kernels.blocks import block_elements
 from corpus import CORPUS
 from test_semiring_oracle import RINGS, brute, expand, full_space, product_size
 

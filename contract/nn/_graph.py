@@ -9,25 +9,11 @@ array-level functions work on NumPy/CuPy arrays without them.
 """
 from contract.backends import backend_for
 from contract.nn.windows import accumulate_windows, crop, pad, window_view
-
-_TENSOR = []
-
-
-def tensor_type():
-    """The ``ct.Tensor`` class, or ``None`` while it is not available."""
-    if not _TENSOR:
-        try:
-            from contract.tensors.core import Tensor
-        except ImportError:
-            return None
-        _TENSOR.append(Tensor)
-    return _TENSOR[0]
-
+from contract.tensors.core import Tensor, record, wrap
 
 def is_tensor(x) -> bool:
     """True when ``x`` is a ``ct.Tensor``."""
-    kind = tensor_type()
-    return kind is not None and isinstance(x, kind)
+    return isinstance(x, Tensor)
 
 
 def array_of(x):
@@ -42,13 +28,11 @@ def namespace(array):
 
 def unary(name, data, parent, vjp):
     """A Tensor holding ``data``, recorded with ``vjp(grad) -> (grad_parent,)``."""
-    from contract.tensors.core import record
     return record(name, data, (parent,), vjp)
 
 
 def constant(data):
     """A Tensor holding ``data``, outside the graph (e.g. indices)."""
-    from contract.tensors.core import wrap
     return wrap(data)
 
 

@@ -22,6 +22,7 @@ from contract.errors import ContractError, ShapeError
 from contract.nn._graph import array_of, is_tensor, namespace
 from contract.nn.conv_tiles import Geometry, conv_equation, forward, input_grad, weight_grad
 from contract.nn.windows import as_tuple, pad_pairs
+from contract.tensors.core import record
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_equation"]
 
@@ -114,7 +115,6 @@ def _conv_node(x, weight, geo):
             grad_x = conj(input_grad(xp, grad, kernel_data, images.shape, geo))
             grad_x = grad_x if batched else grad_x[0]
         return grad_x, grad_w
-    from contract.tensors.core import record
     return record("conv", out, (x, weight), vjp)
 
 

@@ -21,6 +21,7 @@ from contract.errors import ContractError
 from contract.nn import functional as F
 from contract.nn._graph import is_tensor
 from contract.tensors.core import Tensor
+from contract.tensors.creation import as_tensor, rand, tensor as new_tensor
 
 class Parameter(Tensor):
     """A leaf Tensor that a Module registers as trainable (``requires_grad=True``).
@@ -39,9 +40,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __new__(cls, data=None, requires_grad=True):
-        from contract.tensors.creation import as_tensor, tensor
         if data is None:
-            data = tensor([])
+            data = new_tensor([])
         source = data if is_tensor(data) else as_tensor(data)
         param = cls._wrap(source._data)
         if requires_grad:
@@ -54,7 +54,6 @@ class Parameter(Tensor):
 
 def _uniform(shape, bound):
     """A Parameter drawn from U(-bound, bound) with contract's seeded generator."""
-    from contract.tensors.creation import rand
     return Parameter((rand(*shape) * (2 * bound) - bound).detach())
 
 

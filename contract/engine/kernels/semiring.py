@@ -25,9 +25,8 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
+from contract.engine.kernels.blocks import _SETTINGS
 from contract.engine.kernels.real import Kernel, _perm
-
-from contract.engine.kernels.blocks import _SETTINGS, block_elements, block_limit, set_block_limit  # noqa: F401
 
 
 # -- the semiring operations ----------------------------------------------------------
