@@ -1,4 +1,4 @@
-"""The dtype policy of API.md section 5: no silent integer overflow.
+"""The dtype policy (README: "How it runs", dtype policy): no silent integer overflow.
 
 An einsum on integer or bool inputs that sums over a label or multiplies two
 or more operands accumulates in int64; float16 accumulates in float32 and is

@@ -42,10 +42,6 @@ class Equation:
                 seen.setdefault(label, None)
         return tuple(seen)
 
-    def has_ellipsis(self) -> bool:
-        """True when any term holds ``...``."""
-        return any(ELLIPSIS in t for t in self.inputs + (self.output,))
-
     def __str__(self) -> str:
         return self.text
 

@@ -1,29 +1,22 @@
-"""Reverse-mode autograd over backend arrays: graph recording and ``backward``.
+"""Reverse-mode autograd over backend arrays: graph nodes, grad modes and ``backward``.
 
-Interface used by every differentiable op (here and in ``contract/nn``,
-``contract/semiring_ops.py``)::
+A differentiable op (in the Tensor stage: ``contract.tensors.core.record``) wraps its
+result and, when grad mode is on and a parent requires grad, attaches a :class:`Node`
+named like torch's (``f"{name}Backward0"``) holding ``vjp(grad_array)``, which returns a
+tuple of gradient arrays (or None) aligned with the parents.  A gradient may have a
+broadcast shape: it is summed back to its parent's shape (see :func:`unbroadcast`)
+before it is accumulated.
 
-    record(name, data, parents, vjp) -> Tensor
-
-wraps ``data`` (a backend array) as a Tensor.  When grad mode is on and any
-parent Tensor requires grad, the result gets ``grad_fn`` named like torch's
-(``f"{name}Backward0"``) and ``vjp(grad_array)`` must return a tuple of
-gradient arrays (or None) aligned with ``parents`` (non-Tensor parents get
-None).  A gradient may have a broadcast shape: it is summed back to its
-parent's shape (see :func:`unbroadcast`) before it is accumulated.
-
-``backward`` visits nodes in topological order, accumulates gradients in a
-local dict (not on interior nodes) and only leaves get ``.grad``.  A second
-backward through the same graph without ``retain_graph=True`` raises.
+``backward`` visits nodes in topological order, accumulates gradients in a local dict
+(not on interior nodes) and only leaves get ``.grad``.  A second backward through the
+same graph without ``retain_graph=True`` raises.  This layer sees tensors only through
+their attributes (``_data``, ``grad``, ``grad_fn``, ``requires_grad``, ``_xp``,
+``_as_grad``): it imports nothing from the Tensor stage above it.
 
 >>> import contract as ct
->>> from contract.tensors.core import record
 >>> x = ct.tensor([1., 2.], requires_grad=True)
->>> y = record("Twice", x._data * 2, (x,), lambda g: (g * 2,))
->>> y.grad_fn
-<TwiceBackward0>
->>> y.sum().backward(); x.grad
-tensor([2., 2.])
+>>> backward((x * x).sum()); x.grad
+tensor([2., 4.])
 """
 import threading
 

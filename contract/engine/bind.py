@@ -49,11 +49,6 @@ class Bound:
     def embeds_diagonal(self) -> bool:
         return len(self.output_full) != len(self.output)
 
-    @property
-    def is_empty(self) -> bool:
-        return 0 in self.sizes
-
-
 def _ellipsis_names(count: int):
     return [f"...{k}" for k in range(count)]
 

@@ -173,10 +173,3 @@ def add_windows(target, grad, kernel, stride, dilation, first_row=0):
             target[(Ellipsis,) + at] = piece
         else:
             target[(Ellipsis,) + at] += piece
-
-
-def check_input(x, n: int, what: str):
-    """Raise a ShapeError unless ``x`` has ``n`` spatial axes after batch and channel."""
-    if x.ndim not in (n + 1, n + 2):
-        raise ShapeError(f"{what} expects a {n + 1}-D (unbatched) or {n + 2}-D (batched) input, "
-                         f"got shape {tuple(x.shape)}")

@@ -16,7 +16,7 @@ float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("
 int8, int16, int32, int64 = (np.dtype(n) for n in ("int8", "int16", "int32", "int64"))
 uint8, complex64, complex128 = np.dtype("uint8"), np.dtype("complex64"), np.dtype("complex128")
 bool_ = np.dtype("bool")
-half, double, long, int_, cfloat = float16, float64, int64, int32, complex64
+half, double, long, cfloat = float16, float64, int64, complex64
 _RNG = [np.random.default_rng()]
 
 
