@@ -41,7 +41,9 @@ def _recorded(plan, operands, arrays, backend, dtypes, name):
         return record(name, plan.execute(backend, arrays, dtypes), (), None)
     trace = {}
     out = plan.execute(backend, arrays, dtypes, trace=trace)
-    saved = out if semiring_rule(plan._semiring) is not None else _forget_result(trace)
+    ring = plan._semiring
+    walks_steps = ring.vjp is None and ring.gradient == "sum"     # the (+, *) einsum VJP
+    saved = _forget_result(trace) if walks_steps else out
 
     def vjp(grad):
         return einsum_vjp(plan, backend, arrays, trace, saved, grad, needs)
@@ -68,10 +70,8 @@ def _run(plan, operands, options):
 def _argmax(plan, operands, arrays, value, indices):
     """``argmax=True`` on Tensors: the values as one graph node whose VJP is the semiring's
     rule (no second contraction), the indices as Tensors without a gradient."""
-    rule = semiring_rule(plan._semiring)
-
     def vjp(grad):
-        grads = rule(plan, arrays, value, grad)
+        grads = semiring_rule(plan._semiring)(plan, arrays, value, grad)
         return tuple(g if isinstance(op, Tensor) else None for g, op in zip(grads, operands))
     values = record("Einsum", value, tuple(operands), vjp)
     return values, {label: Tensor._wrap(index) for label, index in indices.items()}
