@@ -56,13 +56,20 @@ def _cached_call(args, optimize, semiring, dtype, memory_limit):
     """The cached-plan path for NumPy operands, keyed as :func:`~contract.engine.cache.plan_key`
     keys plain options; None when an operand is not a NumPy array (or an option unhashable)."""
     ops = args[1:]
-    key = (args[0], optimize, semiring, dtype, memory_limit, None)
-    dtypes = ()
-    for op in ops:
-        if type(op) is not _NDARRAY:
+    if len(ops) == 2:                    # the common call, keyed without a loop
+        a, b = ops
+        if type(a) is not _NDARRAY or type(b) is not _NDARRAY:
             return None
-        key += (op.shape,)
-        dtypes += (op.dtype,)
+        key = (args[0], optimize, semiring, dtype, memory_limit, None, a.shape, b.shape)
+        dtypes = (a.dtype, b.dtype)
+    else:
+        key = (args[0], optimize, semiring, dtype, memory_limit, None)
+        dtypes = ()
+        for op in ops:
+            if type(op) is not _NDARRAY:
+                return None
+            key += (op.shape,)
+            dtypes += (op.dtype,)
     try:
         found = lookup(key)
     except TypeError:            # an unhashable semiring or dtype: the general path

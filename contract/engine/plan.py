@@ -149,6 +149,7 @@ class Plan:
         self._out_view = _out_view_recipe(bound, last) if writes else None
         self._reduces = self._n > 1 or set(x for t in bound.terms for x in t) != set(bound.output)
         self._policies = {}
+        self._last_policy = ((), None)
         self._empty = 0 in bound.sizes
         self._prepared = tuple(i for i, p in enumerate(bound.preps) if not p.is_identity)
 
@@ -207,9 +208,12 @@ class Plan:
         """
         if dtypes is None:
             dtypes = tuple([a.dtype for a in arrays])
-        pol = self._policies.get(dtypes)
-        if pol is None:
+        last = self._last_policy          # (dtypes, Policy) of the latest call: no hashing
+        if dtypes == last[0]:
+            pol = last[1]
+        else:
             pol = self._policy(dtypes)
+            self._last_policy = (dtypes, pol)
         casts, compute, result_cast, result = pol
         if out is not None:
             check_out(out, self.output_shape, result, backend)
