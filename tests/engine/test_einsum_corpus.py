@@ -1,12 +1,12 @@
 """The corpus x optimizers against a float64 NumPy oracle; layouts; NaN and inf.
 
-Run one case: ``pytest tests/test_einsum_corpus.py -k "ij,jk->ik"``.
+Run one case: ``pytest tests/engine/test_einsum_corpus.py -k "ij,jk->ik"``.
 """
 import numpy as np
 import pytest
 
 import contract as ct
-from corpus import CORPUS, BASIC, DIAGONALS, Case, is_plain
+from oracles import CORPUS, BASIC, DIAGONALS, Case, assert_matches, is_plain
 
 # optimizer -> largest operand count it is run on (path search cost grows fast)
 OPTIMIZERS = {"auto": None, "greedy": None, "random-greedy": None, "optimal": 5, "dp": 12,
@@ -26,13 +26,6 @@ def _params():
             if name is False and "wide" in case.tags:
                 continue
             yield pytest.param(case, name, id=f"{case.id}-{name}")
-
-
-def assert_matches(got, expected):
-    got = np.asarray(got)
-    assert got.shape == expected.shape, f"shape {got.shape} != oracle {expected.shape}"
-    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
 
 
 def run_case(case: Case, arrays, optimize="auto", **kwargs):

@@ -4,94 +4,17 @@ No GPU is needed: a fake ``cupy`` module (NumPy underneath, its own array type
 that is not an ndarray) is put in ``sys.modules`` for the duration of each test, so the
 lazy loader, ``backends/cupy_backend.py``, the kernels, the dtype policy and
 diagonal embedding all run through the CuPy code path.  What only a GPU can
-show (cuBLAS, cuTENSOR, device memory, speed) is in ``tests/test_cupy.py``.
+show (cuBLAS, cuTENSOR, device memory, speed) is in ``tests/scale/test_cupy.py``.
 """
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 
 import contract as ct
 import contract.backends as backends
-from conftest import install_fake_cupy
-
-
-def _unwrap(x):
-    if isinstance(x, FakeCupyArray):
-        return x._a
-    if isinstance(x, (list, tuple)):
-        return type(x)(_unwrap(v) for v in x)
-    return x
-
-
-def _wrap(value):
-    if isinstance(value, (np.ndarray, np.generic)):
-        return FakeCupyArray(np.asarray(value))
-    if isinstance(value, tuple):
-        return tuple(_wrap(v) for v in value)
-    return value
-
-
-def _through(fn):
-    return lambda *args, **kwargs: _wrap(fn(*_unwrap(args),
-                                            **{k: _unwrap(v) for k, v in kwargs.items()}))
-
-
-class FakeCupyArray:
-    """A device-array stand-in: not an ndarray, every operation goes through NumPy."""
-
-    __array_ufunc__ = None          # NumPy scalars defer to our reflected operators
-
-    def __init__(self, array):
-        self._a = array
-
-    def __getattr__(self, name):
-        attr = getattr(self._a, name)
-        return _through(attr) if callable(attr) else attr
-
-    def __getitem__(self, index):
-        return _wrap(self._a[_unwrap(index)])
-
-    def __setitem__(self, index, value):
-        self._a[_unwrap(index)] = _unwrap(value)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._a, dtype=dtype)
-
-    @property
-    def flags(self):                # CuPy's flags: these three only (no ``writeable``)
-        flags = self._a.flags
-        return types.SimpleNamespace(c_contiguous=flags.c_contiguous,
-                                     f_contiguous=flags.f_contiguous, owndata=flags.owndata)
-
-
-for _name in ("add", "sub", "mul", "truediv", "pow", "radd", "rsub", "rmul", "rtruediv",
-              "rpow", "neg", "lt", "le", "gt", "ge", "eq", "ne"):
-    setattr(FakeCupyArray, f"__{_name}__", (lambda n: lambda self, *o: _through(
-        getattr(np.ndarray, f"__{n}__"))(self, *o))(_name))
-FakeCupyArray.__module__ = "cupy"
-
-
-def _fake_cupy():
-    module = types.ModuleType("cupy")
-    module.ndarray = FakeCupyArray
-
-    def passthrough(name):
-        target = getattr(np, name)
-        return _through(target) if callable(target) and not isinstance(target, type) else target
-    module.__getattr__ = passthrough
-    module.asnumpy = lambda x: np.asarray(_unwrap(x))
-    strided = _through(np.lib.stride_tricks.as_strided)
-    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(   # CuPy's signature
-        as_strided=lambda x, shape=None, strides=None: strided(x, shape=shape, strides=strides)))
-    return module
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    yield from install_fake_cupy(monkeypatch, _fake_cupy(), FakeCupyArray)
+from oracles import FakeCupyArray, conv_loops
 
 
 def _on_fake(arrays):
@@ -148,7 +71,6 @@ def test_out_and_tiled_conv_on_the_cupy_path(fake_cupy):
     """out= and the tiled conv (scratch buffers, GEMMs into output views, col2im) with
     device arrays whose flags are CuPy's."""
     import contract.nn.functional as F
-    from test_conv import conv_loops
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 5))
     out = FakeCupyArray(np.zeros((6, 5)))

@@ -9,7 +9,7 @@ import contract.nn.conv_tiles as tiles
 import contract.nn.functional as F
 from contract.testing import gradcheck
 from contract.nn.windows import output_shape
-from test_conv import conv_loops
+from oracles import conv_loops
 
 # (x shape, w shape, stride, padding, dilation, groups)
 CASES = [

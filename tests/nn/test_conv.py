@@ -1,43 +1,11 @@
 """conv1d / conv2d against direct NumPy loops (float64 oracle), on arrays."""
-import itertools
-
 import numpy as np
 import pytest
 
 import contract as ct
 import contract.nn.functional as F
 from contract.nn.conv import conv_equation
-
-
-def _pairs(value, n):
-    return (value,) * n if isinstance(value, int) else tuple(value)
-
-
-def conv_loops(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """The textbook definition: one output element at a time (torch's cross-correlation)."""
-    n = w.ndim - 2
-    stride, dilation = _pairs(stride, n), _pairs(dilation, n)
-    if isinstance(padding, str):
-        total = [d * (k - 1) for k, d in zip(w.shape[2:], dilation)]
-        pads = [(0, 0)] * n if padding == "valid" else [(t // 2, t - t // 2) for t in total]
-    else:
-        pads = [(p, p) for p in _pairs(padding, n)]
-    xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + pads)
-    batch, out_ch, per_group = x.shape[0], w.shape[0], w.shape[1]
-    out_sizes = [(xp.shape[2 + a] - dilation[a] * (w.shape[2 + a] - 1) - 1) // stride[a] + 1
-                 for a in range(n)]
-    out = np.zeros((batch, out_ch, *out_sizes))
-    per_out = out_ch // groups
-    for bi, o in itertools.product(range(batch), range(out_ch)):
-        g = o // per_out
-        chans = xp[bi, g * per_group:(g + 1) * per_group]
-        for pos in itertools.product(*map(range, out_sizes)):
-            index = tuple(slice(p * s, p * s + d * (k - 1) + 1, d)
-                          for p, s, d, k in zip(pos, stride, dilation, w.shape[2:]))
-            out[(bi, o) + pos] = np.sum(chans[(slice(None),) + index] * w[o])
-    if b is not None:
-        out += b.reshape((-1,) + (1,) * n)
-    return out
+from oracles import conv_loops
 
 
 CASES_2D = [

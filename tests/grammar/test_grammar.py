@@ -1,4 +1,5 @@
-"""The equation language of API.md section 2, form by form, at the parser and end to end."""
+"""The equation language (README, "The equation language"), form by form, at the parser and
+end to end; syntax errors with their column and caret."""
 import numpy as np
 import pytest
 
@@ -138,3 +139,40 @@ def test_text_round_trips():
         assert parse(parse(text).text) == parse(text)
     for text in ["b c (h p) (w q) -> b c h w", "b h w -> b (h w)", "b () h -> b h"]:
         assert parse(parse(text).text) == parse(text)
+
+
+# -- syntax errors: the column, a caret under the offending character, what was expected --
+# (equation, column of the offending character, words the message must hold)
+SYNTAX = [
+    ("- >", 1, "'-'"), ("ij->i->j", 6, "'->'"), ("(ij", 4, "end"), ("ij)", 3, "')'"),
+    ("...i...", 5, "more than one '...'"), ("i1j", 2, "'1'"), ("i$j", 2, "'$'"),
+    ("ij- >ik", 3, "'-'"), ("((i))", 2, "'('"), ("i.j", 2, "'.'"), ("..", 1, "'.'"),
+    ("ij,jk->ik,", 10, "','"), ("->->", 3, "'->'"), ("ij\n->i$", 7, "'$'"),
+    ("i j k->(i", 10, "end"), ("a b,c 3", 7, "'3'"), ("ij->(i)(", 9, "end"),
+    ("\ud800", 1, "'\\ud800'"), ("i\x00j", 2, "'\\x00'"), ("ab,c9d->a", 5, "'9'"),
+    ("(i j))", 6, "')'"), ("i,j;k", 4, "';'"), ("ij->ij...k...", 11, "more than one"),
+]
+
+
+@pytest.mark.parametrize("text, column, words", SYNTAX, ids=[repr(s[0]) for s in SYNTAX])
+def test_syntax_errors_show_the_column_and_a_caret(text, column, words):
+    with pytest.raises(ct.EquationSyntaxError) as info:
+        ct.einsum(text, np.ones((2, 2)))
+    message = str(info.value)
+    message.encode("utf-8")                          # printable: no UnicodeEncodeError
+    assert f"column {column}" in message, message
+    assert words in message, message
+    shown, caret_line = message.splitlines()[-2:]
+    assert caret_line.strip() == "^"
+    if text.isprintable():
+        assert caret_line.index("^") - 4 == column - 1
+        assert shown.strip() == text.strip() or shown[4:] == text
+    err = info.value      # no Lark exception is chained to it
+    assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__)
+
+
+def test_syntax_error_says_what_was_expected():
+    with pytest.raises(ct.EquationSyntaxError, match="expected .*'->'"):
+        ct.einsum("ij$", np.ones((2, 2)))
+    with pytest.raises(ct.EquationSyntaxError, match="expected .*'\\)'"):
+        ct.einsum("(ij", np.ones((2, 2)))

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import contract as ct
-from corpus import CORPUS, GROUPS
-from test_einsum_corpus import assert_matches
+from oracles import CORPUS, GROUPS, assert_matches
 
 
 def _layouts(shape, dtype):

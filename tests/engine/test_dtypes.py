@@ -1,4 +1,4 @@
-"""The dtype policy of API.md section 5: no silent overflow, float16 in float32, promotion."""
+"""The dtype policy (README, "How it runs"): no silent overflow, float16 in float32, promotion."""
 import numpy as np
 import pytest
 

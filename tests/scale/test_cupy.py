@@ -5,7 +5,7 @@ Skips (with the reason) when CuPy is not installed or no CUDA GPU is visible.
 import numpy as np
 import pytest
 
-from corpus import CORPUS
+from oracles import CORPUS
 
 try:
     import cupy

@@ -1,15 +1,29 @@
-"""The shared equation corpus: (equation, shapes) cases with a float64 NumPy oracle.
+"""Shared oracles and helpers of the test suite, imported as ``oracles`` by the tests in every
+folder (tests/conftest.py puts tests/ on ``sys.path``).  The oracles share no code with
+the library.
 
-Every :class:`Case` names an equation, operand shapes, optional keyword sizes
-and an oracle.  With no oracle, ``np.einsum(equation, ...)`` is the oracle; a
-string oracle is a NumPy equation to use instead (named axes, Unicode labels,
-an ellipsis summed away); a callable oracle builds the expected array by hand
-(groups, diagonal embedding, more than 52 labels).
+- The equation corpus: (equation, shapes) cases with a float64 NumPy oracle.  Every
+  :class:`Case` names an equation, operand shapes, optional keyword sizes and an oracle.
+  With no oracle, ``np.einsum(equation, ...)`` is the oracle; a string oracle is a NumPy
+  equation to use instead (named axes, Unicode labels, an ellipsis summed away); a callable
+  oracle builds the expected array by hand (groups, diagonal embedding, more than 52 labels).
+- :func:`brute`: a semiring einsum over the full product space (every operand broadcast to
+  the space of all labels, combined, then reduced).
+- :func:`conv_loops`: convolution by its textbook definition, one output element at a time.
+- :func:`assert_matches` (a result against the corpus oracle) and :func:`operands` (seeded
+  random operands).
+- NumPy stand-ins posing as ``cupy`` (to run the CuPy code paths on CPU) and
+  :func:`install_fake_cupy`, which puts one in place for a test (the fixtures that use them
+  are in tests/conftest.py).
 
 >>> len(CORPUS) >= 150
 True
 """
+import itertools
+import sys
+import types
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Callable, Tuple, Union
 
 import numpy as np
@@ -291,3 +305,273 @@ CORPUS = (BASIC + DIAGONALS + EMBEDDINGS + ELLIPSES + BROADCAST + ZERO_SIZE + ZE
 def is_plain(case: Case) -> bool:
     """Letter-mode cases that numpy reads as written (candidates for the interleaved form)."""
     return case.oracle is None and " " not in case.equation and "(" not in case.equation
+
+
+# -- a brute-force semiring einsum over the full product space ---------------------------
+# It reads NumPy einsum text (letters, ``...``, repeated labels, implicit output, size-1
+# broadcasting): every operand is broadcast to the space of all labels, combined, then reduced.
+SPARE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _logsumexp(a, axes):
+    if not axes:
+        return a
+    if a.size == 0:
+        return np.full(np.delete(np.array(a.shape), axes).tolist(), -np.inf)
+    shift = np.max(a, axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - shift), axis=axes, keepdims=True)) + shift
+    return np.squeeze(out, axis=axes)
+
+
+RINGS = {      # semiring -> (combine, reduce over axes, zero)
+    "real": (np.multiply, lambda a, ax: np.sum(a, axis=ax), 0.0),
+    "log": (np.add, _logsumexp, -np.inf),
+    "maxplus": (np.add, lambda a, ax: np.max(a, axis=ax, initial=-np.inf), -np.inf),
+    "minplus": (np.add, lambda a, ax: np.min(a, axis=ax, initial=np.inf), np.inf),
+    "maxtimes": (np.multiply, lambda a, ax: np.max(a, axis=ax, initial=0.0), 0.0),
+}
+
+
+def expand(text, arrays):
+    """(input terms, output term, ellipsis letters) with '...' replaced and output explicit."""
+    ins, arrow, out = text.partition("->")
+    terms = ins.split(",") if ins or arrays else []
+    spare = [c for c in SPARE if c not in text]
+    width = max([a.ndim - len(t.replace("...", "")) for t, a in zip(terms, arrays)
+                 if "..." in t], default=0)
+    ell = "".join(spare[:width])
+    fixed = []
+    for t, a in zip(terms, arrays):
+        if "..." in t:
+            count = a.ndim - len(t.replace("...", ""))
+            t = t.replace("...", ell[width - count:])
+        fixed.append(t)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(fixed)
+        once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        out = ell + "".join(once)
+    return fixed, out, ell
+
+
+def full_space(terms, arrays, combine):
+    """The combined array over all labels, and the label order of its axes."""
+    labels = list(dict.fromkeys("".join(terms)))
+    sizes = {}
+    for t, a in zip(terms, arrays):
+        for c, d in zip(t, a.shape):
+            sizes.setdefault(c, []).append(d)
+    size = {c: 0 if 0 in ds else max(ds) for c, ds in sizes.items()}
+    shape = tuple(size[c] for c in labels)
+    parts = []
+    for t, a in zip(terms, arrays):
+        uniq = "".join(dict.fromkeys(t))
+        a = np.einsum(f"{t}->{uniq}", a) if uniq != t else a
+        perm = [uniq.index(c) for c in labels if c in uniq]
+        a = a.transpose(perm)[tuple(slice(None) if c in uniq else None for c in labels)]
+        parts.append(a)
+    if not parts:
+        return np.zeros(shape), labels
+    return np.broadcast_to(reduce(combine, parts), shape), labels
+
+
+def brute(text, arrays, semiring):
+    """The semiring einsum of NumPy einsum ``text`` by brute force."""
+    combine, reducer, zero = RINGS[semiring]
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    terms, out, _ = expand(text, arrays)
+    space, labels = full_space(terms, arrays, combine)
+    uniq = "".join(dict.fromkeys(out))
+    axes = tuple(k for k, c in enumerate(labels) if c not in uniq)
+    value = reducer(np.asarray(space), axes)
+    kept = [c for c in labels if c in uniq]
+    value = np.asarray(value).transpose([kept.index(c) for c in uniq])
+    if uniq == out:
+        return value
+    size = dict(zip(uniq, value.shape))
+    result = np.full(tuple(size[c] for c in out), zero)
+    for index in np.ndindex(*value.shape):
+        result[tuple(index[uniq.index(c)] for c in out)] = value[index]
+    return result
+
+
+def product_size(text, shapes):
+    """Elements of the full product space (to keep brute force small)."""
+    arrays = [np.empty(s) for s in shapes]
+    terms, _, _ = expand(text, arrays)
+    size = {}
+    for t, a in zip(terms, arrays):
+        for c, d in zip(t, a.shape):
+            size[c] = max(size.get(c, 1), d)
+    return int(np.prod(list(size.values()) or [1]))
+
+
+# -- convolution by its definition --------------------------------------------------------
+def _pairs(value, n):
+    return (value,) * n if isinstance(value, int) else tuple(value)
+
+
+def conv_loops(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The textbook definition: one output element at a time (torch's cross-correlation)."""
+    n = w.ndim - 2
+    stride, dilation = _pairs(stride, n), _pairs(dilation, n)
+    if isinstance(padding, str):
+        total = [d * (k - 1) for k, d in zip(w.shape[2:], dilation)]
+        pads = [(0, 0)] * n if padding == "valid" else [(t // 2, t - t // 2) for t in total]
+    else:
+        pads = [(p, p) for p in _pairs(padding, n)]
+    xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + pads)
+    batch, out_ch, per_group = x.shape[0], w.shape[0], w.shape[1]
+    out_sizes = [(xp.shape[2 + a] - dilation[a] * (w.shape[2 + a] - 1) - 1) // stride[a] + 1
+                 for a in range(n)]
+    out = np.zeros((batch, out_ch, *out_sizes))
+    per_out = out_ch // groups
+    for bi, o in itertools.product(range(batch), range(out_ch)):
+        g = o // per_out
+        chans = xp[bi, g * per_group:(g + 1) * per_group]
+        for pos in itertools.product(*map(range, out_sizes)):
+            index = tuple(slice(p * s, p * s + d * (k - 1) + 1, d)
+                          for p, s, d, k in zip(pos, stride, dilation, w.shape[2:]))
+            out[(bi, o) + pos] = np.sum(chans[(slice(None),) + index] * w[o])
+    if b is not None:
+        out += b.reshape((-1,) + (1,) * n)
+    return out
+
+
+# -- comparisons and operands -------------------------------------------------------------
+def assert_matches(got, expected):
+    """``got`` equals the float64 oracle's ``expected``: same shape, values to 1e-9."""
+    got = np.asarray(got)
+    assert got.shape == expected.shape, f"shape {got.shape} != oracle {expected.shape}"
+    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
+
+
+def operands(shapes, seed=0):
+    """Seeded standard-normal float64 arrays of ``shapes``."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+# -- NumPy stand-ins posing as ``cupy`` ---------------------------------------------------
+# FakeCupyArray is not an ndarray (every operation goes through NumPy, flags are CuPy's): it
+# checks the backend's wiring.  FakeCupyNdarray is an ndarray subclass that the backend
+# registry takes for a cupy array: it checks that Tensors keep their arrays on the device.
+def _unwrap(x):
+    if isinstance(x, FakeCupyArray):
+        return x._a
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+def _wrap(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return FakeCupyArray(np.asarray(value))
+    if isinstance(value, tuple):
+        return tuple(_wrap(v) for v in value)
+    return value
+
+
+def _through(fn):
+    return lambda *args, **kwargs: _wrap(fn(*_unwrap(args),
+                                            **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+
+class FakeCupyArray:
+    """A device-array stand-in: not an ndarray, every operation goes through NumPy."""
+
+    __array_ufunc__ = None          # NumPy scalars defer to our reflected operators
+
+    def __init__(self, array):
+        self._a = array
+
+    def __getattr__(self, name):
+        attr = getattr(self._a, name)
+        return _through(attr) if callable(attr) else attr
+
+    def __getitem__(self, index):
+        return _wrap(self._a[_unwrap(index)])
+
+    def __setitem__(self, index, value):
+        self._a[_unwrap(index)] = _unwrap(value)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._a, dtype=dtype)
+
+    @property
+    def flags(self):                # CuPy's flags: these three only (no ``writeable``)
+        flags = self._a.flags
+        return types.SimpleNamespace(c_contiguous=flags.c_contiguous,
+                                     f_contiguous=flags.f_contiguous, owndata=flags.owndata)
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow", "radd", "rsub", "rmul", "rtruediv",
+              "rpow", "neg", "lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(FakeCupyArray, f"__{_name}__", (lambda n: lambda self, *o: _through(
+        getattr(np.ndarray, f"__{n}__"))(self, *o))(_name))
+FakeCupyArray.__module__ = "cupy"
+
+
+def fake_cupy_module():
+    """A ``cupy`` module whose arrays are :class:`FakeCupyArray` (NumPy underneath)."""
+    module = types.ModuleType("cupy")
+    module.ndarray = FakeCupyArray
+
+    def passthrough(name):
+        target = getattr(np, name)
+        return _through(target) if callable(target) and not isinstance(target, type) else target
+    module.__getattr__ = passthrough
+    module.asnumpy = lambda x: np.asarray(_unwrap(x))
+    strided = _through(np.lib.stride_tricks.as_strided)
+    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(   # CuPy's signature
+        as_strided=lambda x, shape=None, strides=None: strided(x, shape=shape, strides=strides)))
+    return module
+
+
+class FakeCupyNdarray(np.ndarray):
+    """Looks like a cupy.ndarray to the backend registry."""
+
+
+FakeCupyNdarray.__module__ = "cupy"
+
+
+def _as_device(value):
+    if isinstance(value, np.ndarray) and not isinstance(value, FakeCupyNdarray):
+        return value.view(FakeCupyNdarray)
+    return value
+
+
+def fake_cupy_ndarray_module():
+    """A ``cupy`` module whose arrays are :class:`FakeCupyNdarray` views."""
+    module = types.ModuleType("cupy")
+    module.ndarray = FakeCupyNdarray
+
+    def passthrough(name):
+        target = getattr(np, name)
+        if not callable(target) or isinstance(target, type):
+            return target
+        return lambda *args, **kwargs: _as_device(target(*args, **kwargs))
+    module.__getattr__ = passthrough
+    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
+    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
+        as_strided=lambda x, shape=None, strides=None: np.lib.stride_tricks.as_strided(
+            x, shape=shape, strides=strides, subok=True)))      # CuPy's signature exactly
+    return module
+
+
+def install_fake_cupy(monkeypatch, module, array_type):
+    """Put ``module`` in place of ``cupy`` for one test; yields it, then forgets the backend.
+
+    Use from a fixture (tests/conftest.py has two):
+    ``yield from install_fake_cupy(monkeypatch, fake_cupy_module(), FakeCupyArray)``.
+    """
+    import contract.backends as backends      # the one helper here that uses the library
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    monkeypatch.delitem(sys.modules, "contract.backends.cupy_backend", raising=False)
+    yield module
+    backends._BY_TYPE.pop(array_type, None)
+    sys.modules.pop("contract.backends.cupy_backend", None)

@@ -7,6 +7,7 @@ import dask  # noqa: E402
 
 import contract as ct  # noqa: E402
 from contract.backends.dask_backend import align_chunks, einsum as dask_einsum, matmul  # noqa: E402
+from oracles import operands  # noqa: E402
 
 # (equation, shapes, keyword sizes)
 CORPUS = [
@@ -34,11 +35,6 @@ CORPUS = [
 ]
 
 
-def _numpy_operands(shapes, seed):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(s) for s in shapes]
-
-
 def _chunked(arrays, seed):
     """Dask operands with different, mismatched chunking per operand."""
     rng = np.random.default_rng(seed + 100)
@@ -52,7 +48,7 @@ def _oracle(equation, arrays, sizes):
 
 @pytest.mark.parametrize("equation,shapes,sizes", CORPUS, ids=[c[0] for c in CORPUS])
 def test_corpus_matches_numpy(equation, shapes, sizes):
-    arrays = _numpy_operands(shapes, seed=len(equation))
+    arrays = operands(shapes, seed=len(equation))
     expected = _oracle(equation, arrays, sizes)
     got = ct.einsum(equation, *_chunked(arrays, seed=len(equation)), **sizes)
     assert isinstance(got, da.Array)
@@ -69,7 +65,7 @@ def test_diagonal_embedding_has_no_nan_from_inf():
 
 
 def test_plan_runs_on_dask_and_numpy():
-    a, b = _numpy_operands([(8, 6), (6, 4)], seed=1)
+    a, b = operands([(8, 6), (6, 4)], seed=1)
     p = ct.plan("ij,jk->ik", a, b)
     lazy = p(da.from_array(a, chunks=(3, 2)), da.from_array(b, chunks=(4, 4)))
     assert isinstance(lazy, da.Array)
@@ -78,7 +74,7 @@ def test_plan_runs_on_dask_and_numpy():
 
 
 def test_mixed_numpy_and_dask_operands():
-    a, b = _numpy_operands([(5, 6), (6, 3)], seed=2)
+    a, b = operands([(5, 6), (6, 3)], seed=2)
     got = ct.einsum("ij,jk->ik", da.from_array(a, chunks=2), b)
     assert isinstance(got, da.Array)
     np.testing.assert_allclose(got.compute(), a @ b, rtol=1e-12)

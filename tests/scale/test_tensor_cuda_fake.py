@@ -1,67 +1,30 @@
 """Tensors on device "cuda", run on CPU through a NumPy stand-in posing as ``cupy``.
 
 Checks that the Tensor, its ops and autograd keep arrays on the device's array
-module (no NumPy-only paths).  Real GPU runs are for ``tests/test_cupy.py``.
+module (no NumPy-only paths).  Real GPU runs are for ``tests/scale/test_cupy.py``.
 """
-import types
-
 import numpy as np
 import pytest
 
 import contract as ct
-from conftest import install_fake_cupy
+from oracles import FakeCupyNdarray
 
 
-class FakeCupyArray(np.ndarray):
-    """Looks like a cupy.ndarray to the backend registry."""
-
-
-FakeCupyArray.__module__ = "cupy"
-
-
-def _wrap(value):
-    if isinstance(value, np.ndarray) and not isinstance(value, FakeCupyArray):
-        return value.view(FakeCupyArray)
-    return value
-
-
-def _fake_cupy():
-    module = types.ModuleType("cupy")
-    module.ndarray = FakeCupyArray
-
-    def passthrough(name):
-        target = getattr(np, name)
-        if not callable(target) or isinstance(target, type):
-            return target
-        return lambda *args, **kwargs: _wrap(target(*args, **kwargs))
-    module.__getattr__ = passthrough
-    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
-    module.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
-        as_strided=lambda x, shape=None, strides=None: np.lib.stride_tricks.as_strided(
-            x, shape=shape, strides=strides, subok=True)))      # CuPy's signature exactly
-    return module
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    yield from install_fake_cupy(monkeypatch, _fake_cupy(), FakeCupyArray)
-
-
-def test_cuda_tensor_ops_and_gradients_stay_on_the_device(fake_cupy):
+def test_cuda_tensor_ops_and_gradients_stay_on_the_device(fake_cuda):
     data = np.array([[1.0, 2.0], [3.0, 4.0]])
     x = ct.tensor(data, device="cuda", requires_grad=True)
-    assert x.device == "cuda" and isinstance(x._data, FakeCupyArray)
+    assert x.device == "cuda" and isinstance(x._data, FakeCupyNdarray)
     y = ((x @ x) * 2 + x.exp()).sum(dim=0).mean()
-    assert isinstance(y._data, FakeCupyArray)
+    assert isinstance(y._data, FakeCupyNdarray)
     y.backward()
-    assert isinstance(x.grad._data, FakeCupyArray)
+    assert isinstance(x.grad._data, FakeCupyNdarray)
     ones = np.full((2, 2), 0.5)
     want = 2 * (ones @ data.T + data.T @ ones) + np.exp(data) * ones
     np.testing.assert_allclose(np.asarray(x.grad._data), want)
     assert "device='cuda'" in repr(x)
 
 
-def test_moving_between_devices_is_differentiable(fake_cupy):
+def test_moving_between_devices_is_differentiable(fake_cuda):
     x = ct.tensor([1.0, 2.0], requires_grad=True)
     on_gpu = x.cuda()
     assert on_gpu.device == "cuda"
@@ -74,7 +37,7 @@ def test_moving_between_devices_is_differentiable(fake_cupy):
         on_gpu.detach().numpy()
 
 
-def test_mixing_devices_is_a_contract_error(fake_cupy):
+def test_mixing_devices_is_a_contract_error(fake_cuda):
     a = ct.ones(2, device="cuda")
     with pytest.raises(ct.ContractError, match="different devices"):
         ct.einsum("i,i->", a, ct.ones(2))
@@ -83,7 +46,7 @@ def test_mixing_devices_is_a_contract_error(fake_cupy):
     assert (a + 1).device == "cuda"
 
 
-def test_pooling_and_convolutions_with_gradients_on_the_device(fake_cupy):
+def test_pooling_and_convolutions_with_gradients_on_the_device(fake_cuda):
     """Window views through CuPy's ``as_strided`` (no ``writeable``), the tiled conv and
     pools, forward and backward, equal the CPU run and stay on the device."""
     import contract.nn.functional as F
@@ -102,8 +65,8 @@ def test_pooling_and_convolutions_with_gradients_on_the_device(fake_cupy):
             out = op(*ts)
             (out * out).sum().backward()
             if device == "cuda":
-                assert isinstance(out._data, FakeCupyArray)
-                assert isinstance(ts[0].grad._data, FakeCupyArray)
+                assert isinstance(out._data, FakeCupyNdarray)
+                assert isinstance(ts[0].grad._data, FakeCupyNdarray)
             runs.append([np.asarray(out.detach()._data)] + [
                 np.asarray(t.grad._data) for t in ts if t.grad is not None])
         for cpu, gpu in zip(*runs):

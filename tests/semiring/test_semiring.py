@@ -12,8 +12,7 @@ import pytest
 
 import contract as ct
 from contract.engine.kernels.blocks import block_elements
-from corpus import CORPUS, GROUPS
-from test_semiring_oracle import brute, product_size
+from oracles import CORPUS, GROUPS, brute, expand, product_size
 
 SEMIRINGS = ("log", "maxplus", "minplus", "maxtimes")
 OPTIMIZERS = ("auto", "greedy", "optimal", "dp", "branch-2", "random-greedy", "auto-hq", False)
@@ -183,3 +182,20 @@ def test_user_semiring_from_ops():
 def test_plan_text_names_the_semiring_kernels():
     text = str(ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5), semiring="log"))
     assert "semiring log" in text and "log-blocked" in text
+
+
+# -- the brute-force oracle (oracles.brute) checks itself against hand-written NumPy -------
+def test_oracle_maxplus_matrix_product():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    expected = np.array([[max(a[i, j] + b[j, k] for j in range(4)) for k in range(5)]
+                         for i in range(3)])
+    np.testing.assert_allclose(brute("ij,jk->ik", [a, b], "maxplus"), expected)
+
+
+def test_oracle_log_ellipsis_and_diagonal():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 3, 3))
+    expected = np.log(np.exp(np.diagonal(a, axis1=1, axis2=2)).sum())
+    np.testing.assert_allclose(brute("...ii->", [a], "log"), expected)
+    assert expand("...ij,j", [np.empty((2, 3, 4)), np.empty(4)])[1] == "Ai"

@@ -4,6 +4,7 @@ import pytest
 
 import contract as ct
 from contract.testing import gradcheck
+from oracles import operands
 
 CASES = [
     ("ij,jk->ik", [(2, 3), (3, 4)]),
@@ -60,9 +61,7 @@ CASES = [
 
 
 def _inputs(shapes, seed):
-    rng = np.random.default_rng(seed)
-    return [ct.tensor(rng.standard_normal(s), dtype=ct.float64, requires_grad=True)
-            for s in shapes]
+    return [ct.tensor(a, dtype=ct.float64, requires_grad=True) for a in operands(shapes, seed)]
 
 
 @pytest.mark.parametrize("equation,shapes", CASES, ids=[f"{e}|{s}" for e, s in CASES])

@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import contract as ct
 
-# a deeper, randomised hunt: CONTRACT_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py
+# a deeper, randomised hunt: CONTRACT_FUZZ_EXAMPLES=5000 pytest tests/engine/test_fuzz.py
 _DEEP = int(os.environ.get("CONTRACT_FUZZ_EXAMPLES", "0"))
 SETTINGS = settings(max_examples=_DEEP or 300, deadline=None, derandomize=not _DEEP,
                     suppress_health_check=[HealthCheck.too_slow])

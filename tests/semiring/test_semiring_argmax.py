@@ -4,8 +4,7 @@ import pytest
 
 import contract as ct
 from contract.engine.kernels.blocks import block_elements
-from corpus import CORPUS
-from test_semiring_oracle import RINGS, brute, expand, full_space, product_size
+from oracles import CORPUS, RINGS, brute, expand, full_space, product_size
 
 MAXMIN = ("maxplus", "minplus", "maxtimes")
 
