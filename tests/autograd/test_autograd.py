@@ -1,4 +1,5 @@
-"""The autograd engine: backward, retain_graph, accumulation, no_grad, hand-computed values."""
+"""The autograd engine: backward, retain_graph, accumulation, no_grad / set_grad_enabled,
+retain_grad, hand-computed values."""
 from functools import reduce
 
 import numpy as np
@@ -138,3 +139,83 @@ def test_leaf_gradients_never_share_memory():
     w = ct.ones(2, 2, requires_grad=True)
     w.backward(seed)
     assert not np.shares_memory(w.grad.numpy(), seed.numpy())
+
+
+# -- set_grad_enabled ----------------------------------------------------------------------
+def test_set_grad_enabled_as_a_context_manager():
+    x = ct.ones(2, requires_grad=True)
+    with ct.set_grad_enabled(False):
+        assert not ct.is_grad_enabled()
+        y = x * 2
+    assert ct.is_grad_enabled()
+    assert not y.requires_grad
+    with ct.no_grad():
+        with ct.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not ct.is_grad_enabled()
+    assert ct.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function_call():
+    try:
+        ct.set_grad_enabled(False)
+        assert not ct.is_grad_enabled()
+        assert not (ct.ones(2, requires_grad=True) * 2).requires_grad
+    finally:
+        ct.set_grad_enabled(True)
+    assert ct.is_grad_enabled()
+
+
+# -- retain_grad ---------------------------------------------------------------------------
+def test_retain_grad_on_a_chain_of_non_leaves():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    c = b.exp()
+    c.retain_grad()
+    s = c.sum()
+    s.retain_grad()
+    s.backward()
+    assert s.grad.item() == 1.
+    np.testing.assert_array_equal(c.grad.numpy(), [1., 1.])
+    np.testing.assert_allclose(b.grad.numpy(), np.exp([2., 4.]))
+    assert b.retains_grad and not a.retains_grad
+    assert (b * 2).grad is None                   # only the tensors that asked keep it
+
+
+def test_retain_grad_accumulates_and_sums_fan_out():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    (b[0] * b[1] + b.sum()).backward(retain_graph=True)   # b = [2, 4]: [b1 + 1, b0 + 1]
+    np.testing.assert_array_equal(b.grad.numpy(), [5., 3.])
+    (b * 3).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [8., 6.])
+
+
+def test_retain_grad_refused_without_requires_grad():
+    with pytest.raises(ct.ContractError):
+        (ct.ones(2) * 2).retain_grad()
+
+
+# -- accumulation into .grad ---------------------------------------------------------------
+def test_grad_accumulates_into_the_same_tensor_across_backward_calls():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    (a * 3).sum().backward()
+    held = a.grad
+    (a * a).sum().backward()
+    assert held is a.grad                          # torch adds into the existing .grad
+    np.testing.assert_array_equal(held.numpy(), [5., 7.])
+
+
+def test_grad_accumulation_within_one_pass_does_not_touch_shared_arrays():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = ct.tensor([3., 4.], requires_grad=True)
+    s = a + b                                      # Add hands the same gradient to both sides
+    ((s * 2) + a).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [3., 3.])
+    np.testing.assert_array_equal(b.grad.numpy(), [2., 2.])
+    user = ct.tensor([10., 10.])
+    a.grad = user
+    (a * 1).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [11., 11.])

@@ -125,3 +125,11 @@ def test_float32_and_float16_operands_get_gradients_in_their_dtype():
     ct.einsum("ij,jk->", a, b).backward()
     assert a.grad.dtype == ct.float16 and b.grad.dtype == ct.float32
     np.testing.assert_allclose(a.grad.numpy(), np.ones((2, 2)) @ b.detach().numpy().T)
+
+
+# -- a broadcast size-1 axis beside a split group ----------------------------------------
+def test_gradients_through_a_broadcast_axis_beside_a_split_group():
+    rng = np.random.default_rng(1)
+    x = ct.tensor(rng.standard_normal((1, 8)), requires_grad=True)
+    y = ct.tensor(rng.standard_normal((4,)), requires_grad=True)
+    assert ct.testing.gradcheck(lambda a, b: ct.einsum("b (h p), b -> b h", a, b, p=2), (x, y))

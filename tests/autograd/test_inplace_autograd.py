@@ -347,3 +347,98 @@ def test_cuda_stand_in_keeps_arrays_on_the_device(fake_cuda):
     np.testing.assert_array_equal(np.asarray(b.detach()._data), [[5., 30.], [3., 24.]])
     np.testing.assert_array_equal(np.asarray(x.grad._data), [[0., 0.], [1., 6.]])
     np.testing.assert_array_equal(np.asarray(y.grad._data), [1. + 6., 5. + 4.])
+
+
+# -- in-place ops refuse a result dtype that would be truncated ----------------------------
+def test_inplace_add_float_to_int_tensor_raises():
+    t = ct.tensor([1, 2])
+    with pytest.raises(ct.ContractError, match="can't be cast"):
+        t += 1.5
+    np.testing.assert_array_equal(t.numpy(), [1, 2])
+
+
+def test_inplace_same_kind_updates_are_allowed():
+    t = ct.tensor([1., 2.])
+    t += ct.tensor([1., 1.], dtype=ct.float64)
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.numpy(), [2., 3.])
+    i = ct.tensor([1, 2])
+    i *= 3
+    np.testing.assert_array_equal(i.numpy(), [3, 6])
+
+
+# -- in-place ops on non-leaf tensors are recorded, as in torch ----------------------------
+def test_inplace_add_on_non_leaf_keeps_gradient():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * 2
+    b += 1
+    b.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2., 2.])
+    np.testing.assert_array_equal(b.detach().numpy(), [3., 5.])
+
+
+def test_inplace_mul_on_non_leaf_uses_pre_update_values():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    b = a * a           # d(b)/da = 2a, saved before the update
+    b *= a              # b = a**3
+    b.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [3., 12.])
+
+
+def test_inplace_with_grad_requiring_other_makes_target_track():
+    w = ct.tensor([1., 1.], requires_grad=True)
+    t = ct.tensor([5., 6.])
+    t.mul_(w)
+    assert t.requires_grad and not t.is_leaf
+    t.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [5., 6.])
+
+
+def test_inplace_on_leaf_requiring_grad_still_raises():
+    a = ct.tensor([1., 2.], requires_grad=True)
+    with pytest.raises(ct.ContractError, match="leaf"):
+        a += 1
+    with ct.no_grad():
+        a += 1
+    np.testing.assert_array_equal(a.detach().numpy(), [2., 3.])
+
+
+# -- clamp_ --------------------------------------------------------------------------------
+def test_clamp_in_place():
+    t = ct.tensor([-1., 0.5, 2.])
+    assert t.clamp_(0, 1) is t
+    np.testing.assert_array_equal(t.numpy(), [0., 0.5, 1.])
+    base = ct.tensor(np.arange(6.).reshape(2, 3))
+    base[1].clamp_(max=4)
+    np.testing.assert_array_equal(base.numpy(), [[0., 1., 2.], [3., 4., 4.]])
+    x = ct.tensor([-2., 0.5, 3.], requires_grad=True)
+    y = x.clone()
+    y.clamp_(min=-1)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0., 1., 6.])
+    with pytest.raises(ct.ContractError):
+        x.clamp_(0, 1)                            # a leaf that requires grad
+
+
+# -- the version check guards saved tensors only -------------------------------------------
+@pytest.mark.parametrize("make", [lambda a: a * 2, lambda a: a * ct.ones(2, 3),
+                                  lambda a: a.sum(0), lambda a: a @ ct.ones(3, 2),
+                                  lambda a: ct.einsum("ij,jk,kl->il", a, ct.ones(3, 3),
+                                                      ct.ones(3, 2))],
+                         ids=["mul-scalar", "mul", "sum", "matmul", "einsum-chain"])
+def test_writing_into_a_product_does_not_trip_the_version_check(make):
+    a = ct.ones(2, 3, requires_grad=True)
+    x = make(a)                  # torch saves the operands of a product, not the product
+    x.detach().zero_()
+    x.sum().backward()
+    fresh = ct.ones(2, 3, requires_grad=True)
+    make(fresh).sum().backward()                 # the same gradient as with no write at all
+    np.testing.assert_array_equal(a.grad.numpy(), fresh.grad.numpy())
+
+
+def test_writing_into_a_saved_result_still_raises():
+    a = ct.ones(2, 3, requires_grad=True)
+    for x in (a.exp(), a.amax(0)):               # both saved by their backward, as in torch
+        x.detach().zero_()
+        with pytest.raises(ct.ContractError, match="modified by an inplace operation"):
+            x.sum().backward()

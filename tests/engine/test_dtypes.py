@@ -1,4 +1,5 @@
-"""The dtype policy (README, "How it runs"): no silent overflow, float16 in float32, promotion."""
+"""The dtype policy (README, "How it runs"): no silent overflow, float16 in float32, promotion,
+torch's dtype names."""
 import numpy as np
 import pytest
 
@@ -146,3 +147,25 @@ def test_bad_dtype_is_a_contract_error():
         ct.einsum("i->", np.array(["a", "b"]))
     with pytest.raises(ct.ContractError, match="numeric"):
         ct.einsum("i->", np.ones(2), dtype="U3")
+
+
+# -- one as_dtype: torch names work everywhere ---------------------------------------------
+def test_einsum_accepts_torch_dtype_names():
+    out = ct.einsum("i->i", np.ones(2, dtype=np.float32), dtype="torch.float64")
+    assert out.dtype == np.float64
+    assert ct.einsum("i->", np.ones(3), dtype="long").dtype == np.int64
+
+
+def test_creation_and_dtypes_share_one_as_dtype():
+    from contract import dtypes
+    from contract.tensors import creation
+    assert creation.as_dtype is dtypes.as_dtype
+    assert dtypes.as_dtype("float") == np.float32 and dtypes.as_dtype(float) == np.float64
+    with pytest.raises(ct.ContractError, match="not a dtype"):
+        ct.einsum("i->i", np.ones(2), dtype="nope")
+
+
+def test_as_dtype_accepts_a_torch_dtype_object():
+    torch = pytest.importorskip("torch")
+    from contract.dtypes import as_dtype
+    assert as_dtype(torch.float64) == np.float64

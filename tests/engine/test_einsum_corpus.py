@@ -198,3 +198,61 @@ def test_numpy_scalars_and_big_endian_operands():
     big = np.arange(6.0).reshape(2, 3).astype(">f8")
     np.testing.assert_array_equal(ct.einsum("ij,kj->ik", big, big), big @ big.T)
     assert ct.einsum("ij->", np.arange(6, dtype=">i4").reshape(2, 3)) == 15
+
+
+# -- a 0-d operand is never the result; groups beside broadcast axes; foreign array-likes ---
+@pytest.mark.parametrize("equation", ["->", "", "...->...", "..."])
+@pytest.mark.parametrize("semiring", ["real", "log", "maxplus"])
+def test_a_0d_operand_is_not_handed_back_as_the_result(equation, semiring):
+    """np.einsum("->", x) returns a new scalar; writing into ct's result must not change x."""
+    x = np.array(2.5)
+    got = ct.einsum(equation, x, semiring=semiring)
+    np.testing.assert_allclose(got, np.einsum(equation, x.astype(np.float64)))
+    assert not np.shares_memory(got, x)
+    np.asarray(got)[...] = -1.0
+    assert x == 2.5
+
+
+@pytest.mark.parametrize("equation, shapes, sizes, numpy_equation, split", [
+    # a batch axis of size 1 broadcasts against another operand in an operand with a group
+    ("b (h p), b -> b h", [(1, 8), (4,)], {"p": 2}, "bhp,b->bh", [(1, 4, 2), (4,)]),
+    ("b (h p), b -> b h", [(4, 8), (1,)], {"p": 2}, "bhp,b->bh", [(4, 4, 2), (1,)]),
+    ("(h p) b, b c -> c h", [(6, 1), (5, 3)], {"h": 3}, "hpb,bc->ch", [(3, 2, 1), (5, 3)]),
+    ("a (a b) -> b", [(1, 6)], {"b": 3}, "aab->b", None),
+])
+def test_a_broadcast_size_1_axis_beside_a_split_group(equation, shapes, sizes, numpy_equation,
+                                                      split):
+    """The split reshape used the label's broadcast size for the plain size-1 axis too
+    (ValueError: cannot reshape array of size 8 into shape (4,4,2))."""
+    rng = np.random.default_rng(0)
+    ops = [rng.standard_normal(s) for s in shapes]
+    got = ct.einsum(equation, *ops, **sizes)
+    if split is None:      # 'a (a b)': the size-1 axis a broadcasts to a's size 2
+        a = ops[0].reshape(1, 2, 3)
+        expected = np.einsum("xab->b", a)
+    else:
+        expected = np.einsum(numpy_equation, *(o.reshape(s) for o, s in zip(ops, split)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+class _ForeignArray:
+    """Stands in for another library's tensor (torch): shape, a non-NumPy dtype, __array__."""
+
+    def __init__(self, data, fail=False):
+        self.data, self.shape, self.dtype, self.fail = data, data.shape, object(), fail
+
+    def __array__(self, dtype=None, copy=None):
+        if self.fail:
+            raise RuntimeError("can't convert a tensor that requires grad")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+def test_an_array_like_with_a_foreign_dtype_is_read_as_numpy_einsum_reads_it():
+    """ct.einsum(torch_tensor) leaked TypeError: Cannot interpret 'torch.float32' as a data type
+    (np.einsum reads the tensor through __array__)."""
+    x = np.random.default_rng(4).standard_normal((2, 3))
+    got = ct.einsum("ij->i", _ForeignArray(x))
+    np.testing.assert_allclose(got, np.einsum("ij->i", x))
+    assert ct.plan("ij,jk->ik", _ForeignArray(x), (3, 4)).shapes == ((2, 3), (3, 4))
+    with pytest.raises(ct.ContractError, match="operand 1 cannot be read as an array"):
+        ct.einsum("ij,ij->", x, _ForeignArray(x, fail=True))

@@ -142,3 +142,38 @@ def test_errors_from_the_cached_fast_path_too():
         ct.einsum("ij,jk->ik", a, O((4, 4)))
     with pytest.raises(ct.ContractError):
         ct.einsum("ij,jk->ik", a)
+
+
+# -- NumPy's 64-dimension limit is a ShapeError, not a leaked IndexError -----------------
+def _names(prefix, count):
+    return [f"{prefix}{i}" for i in range(count)]
+
+
+@pytest.mark.parametrize("case", ["output", "step", "embedding", "split"])
+def test_more_than_64_dimensions_is_a_shape_error(case):
+    """NumPy arrays hold at most 64 dimensions; an output, a step result, a diagonal
+    embedding or a group split past that leaked numpy's IndexError / ValueError."""
+    a, b = _names("a", 40), _names("b", 40)
+    ones = np.ones((1,) * 40)
+    sizes, kwargs = {}, {}
+    if case == "output":
+        equation, ops = f"{' '.join(a)}, {' '.join(b)} -> {' '.join(a + b)}", [ones, ones]
+    elif case == "step":        # the first step keeps 80 labels that the last two need
+        c, d = a[:32] + b[:32], a[32:] + b[32:]
+        equation = f"{' '.join(a)}, {' '.join(b)}, {' '.join(c)}, {' '.join(d)} ->"
+        ops = [ones, ones, np.ones((1,) * 64), np.ones((1,) * 16)]
+        kwargs = {"optimize": [(0, 1), (0, 1), (0, 1)]}
+    elif case == "embedding":
+        equation, ops = f"{' '.join(a[:33])} -> {' '.join(a[:33] + a[:33])}", [np.ones((1,) * 33)]
+    else:
+        equation, ops = f"({' '.join(a + b)}) -> a0", [np.ones(1)]
+        sizes = {name: 1 for name in (a + b)[1:]}
+    with pytest.raises(ct.ShapeError, match="64"):
+        ct.einsum(equation, *ops, **kwargs, **sizes)
+
+
+def test_64_dimensions_still_run():
+    a = _names("a", 64)
+    x = np.random.default_rng(3).standard_normal((1,) * 62 + (2, 3))
+    got = ct.einsum(f"{' '.join(a)} -> {' '.join(a[::-1])}", x)
+    np.testing.assert_allclose(got, x.transpose(tuple(range(63, -1, -1))))

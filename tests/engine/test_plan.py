@@ -299,3 +299,20 @@ def test_a_plain_gemm_is_not_split_into_matrix_vector_products():
     assert kernel.name == "gemm" and kernel.out == (0, 2)
     plan = ct.plan("o c i j, c i j p -> o p", (32, 16, 3, 3), (16, 3, 3, 3966))
     assert [step.kernel for step in plan.steps] == ["gemm"]
+
+
+# -- the step table names '...' dimensions even when spare letters run out ----------------
+def test_many_single_letter_labels_beside_ellipsis_dimensions_plan_and_print():
+    """The step table names '...' dimensions with spare letters; when they ran out,
+    a StopIteration escaped from ct.einsum."""
+    import string
+    greek = "".join(map(chr, range(0x3b1, 0x3ca)))
+    first, second = string.ascii_letters[:40], string.ascii_letters[40:] + greek[:6]
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((1,) * 40 + (1, 2) + (1,) * 18)
+    b = rng.standard_normal((1, 2) + (1,) * 18 + (1,) * len(second))
+    equation = first + "...,..." + second + "->..."
+    got = ct.einsum(equation, a, b)
+    expected = a.reshape(a.shape[40:]) * b.reshape(b.shape[:20])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert "…" in str(ct.plan(equation, a, b))

@@ -146,3 +146,26 @@ def test_pool_layers_match_functional():
                                F.avg_pool2d(x, 3, 1, 1).numpy())
     conv = ct.nn.Conv1d(3, 2, 3, groups=1)
     assert tuple(conv(ct.rand(2, 3, 10)).shape) == (2, 2, 8)
+
+
+# -- conv layer settings, ReLU(inplace) ----------------------------------------------------
+def test_conv_layer_keeps_settings_as_tuples_and_reprs_them_like_torch():
+    conv = ct.nn.Conv2d(3, 2, 3, stride=2, padding=1)
+    assert conv.stride == (2, 2) and conv.padding == (1, 1) and conv.dilation == (1, 1)
+    assert repr(conv) == "Conv2d(3, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    grouped = ct.nn.Conv2d(3, 3, 3, groups=3, bias=False, dilation=2)
+    assert repr(grouped) == ("Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), "
+                             "dilation=(2, 2), groups=3, bias=False)")
+    assert repr(ct.nn.Conv1d(3, 3, 3, padding="same")) == (
+        "Conv1d(3, 3, kernel_size=(3,), stride=(1,), padding=same)")
+    assert tuple(conv(ct.ones(1, 3, 6, 6)).shape) == (1, 2, 3, 3)
+
+
+def test_relu_inplace():
+    x = ct.tensor([-1., 2.])
+    assert ct.nn.ReLU(inplace=True)(x) is x
+    np.testing.assert_array_equal(x.numpy(), [0., 2.])
+    assert repr(ct.nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    y = ct.tensor([-1., 2.])
+    np.testing.assert_array_equal(ct.nn.ReLU()(y).numpy(), [0., 2.])
+    np.testing.assert_array_equal(y.numpy(), [-1., 2.])

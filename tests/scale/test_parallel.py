@@ -1,5 +1,6 @@
 """contract._util.parallel: chunk maps on the thread pool with BLAS held at one thread."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -153,3 +154,26 @@ def test_fork_while_another_thread_holds_the_limit(two_workers):
         worker.join(5)
     assert ok
     assert _blas_threads() == before
+
+
+def test_a_failed_chunk_leaves_no_chunk_running_after_the_blas_limit_is_given_back(monkeypatch):
+    """map_chunks raised as soon as one chunk failed while the others still ran: they went on
+    after the call returned, with BLAS already back at its full thread count."""
+    monkeypatch.setenv("CONTRACT_NUM_THREADS", "2")
+    if not parallel.parallel_ok(np, 2):
+        pytest.skip("no thread pool here")
+    started, seen = threading.Event(), {}
+
+    def chunk(i):
+        if i == 0:
+            started.wait(5)          # fail while chunk 1 is running
+            raise ValueError("chunk 0 failed")
+        started.set()
+        time.sleep(0.3)
+        seen["threads"] = _blas_threads()
+        return i
+    with pytest.raises(ValueError, match="chunk 0 failed"):
+        parallel.map_chunks(chunk, [0, 1])
+    assert "threads" in seen                         # chunk 1 finished before the raise
+    assert seen["threads"] == [1] * len(seen["threads"])
+    assert parallel._STATE["depth"] == 0

@@ -1,4 +1,6 @@
-"""ct.Tensor against NumPy and torch's documented behaviour: creation, views, reductions."""
+"""ct.Tensor against NumPy and torch's documented behaviour: creation, attributes, views,
+indexing, conversions, products, joins, bad input.  Reductions, elementwise ops, promotion and
+broadcasting have their own files here."""
 import numpy as np
 import pytest
 
@@ -118,75 +120,6 @@ def test_conversions():
     assert x[0, 0].item() == 1.0
 
 
-@pytest.mark.parametrize("dim", [None, 0, 1, -1, (0, 2), [1, 2], (-1, 0)])
-@pytest.mark.parametrize("keepdim", [False, True])
-def test_sum_and_mean_match_numpy(dim, keepdim):
-    data = np.random.default_rng(0).standard_normal((3, 4, 5))
-    x = ct.tensor(data)
-    axis = tuple(dim) if isinstance(dim, list) else dim
-    np.testing.assert_allclose(x.sum(dim=dim, keepdim=keepdim).numpy(),
-                               data.sum(axis=axis, keepdims=keepdim))
-    np.testing.assert_allclose(x.mean(dim, keepdim=keepdim).numpy(),
-                               data.mean(axis=axis, keepdims=keepdim))
-    np.testing.assert_allclose(ct.sum(x, axis=dim).numpy(), data.sum(axis=axis))
-
-
-@pytest.mark.parametrize("dim", [None, 0, (1, 2)])
-@pytest.mark.parametrize("correction", [0, 1])
-def test_var_std_prod_match_numpy(dim, correction):
-    data = np.random.default_rng(1).standard_normal((3, 4, 5))
-    x = ct.tensor(data)
-    np.testing.assert_allclose(x.var(dim, correction=correction).numpy(),
-                               data.var(axis=dim, ddof=correction))
-    np.testing.assert_allclose(x.std(dim=dim, correction=correction).numpy(),
-                               data.std(axis=dim, ddof=correction))
-    np.testing.assert_allclose(x.prod().numpy(), data.prod())
-    np.testing.assert_allclose(x.cumsum(1).numpy(), data.cumsum(1))
-
-
-def test_two_pass_variance_in_float32():
-    x = ct.tensor([2281.5, 2281.25])
-    assert x.var().item() == 0.03125 and x.var().dtype == ct.float32
-    assert x.std().item() == pytest.approx(0.03125 ** 0.5)
-
-
-def test_integer_sums_give_int64_and_mean_of_ints_raises():
-    assert ct.tensor([1, 2], dtype=ct.int8).sum().dtype == ct.int64
-    assert ct.tensor([127, 127], dtype=ct.int8).sum().item() == 254
-    assert ct.tensor([True, True, False]).sum().item() == 2
-    with pytest.raises(ct.ContractError):
-        ct.tensor([1, 2]).mean()
-    with pytest.raises(ct.ContractError):
-        ct.tensor([1, 2]).std()
-
-
-@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3)),
-                                   ((2, 1, 3), (4, 1)), ((3,), ()), ((0, 3), (1, 3))])
-def test_broadcast_arithmetic_matches_numpy(sa, sb):
-    rng = np.random.default_rng(2)
-    a, b = rng.standard_normal(sa), rng.standard_normal(sb) + 3
-    ta, tb = ct.tensor(a), ct.tensor(b)
-    for got, want in [(ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b),
-                      (ta > tb, a > b), (ta == tb, a == b), (2 * ta, 2 * a), (1 - ta, 1 - a)]:
-        assert got.shape == want.shape
-        np.testing.assert_allclose(got.numpy(), want.astype(got.numpy().dtype), rtol=1e-6)
-
-
-def test_not_broadcastable_error_names_both_shapes():
-    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(4,\)"):
-        ct.ones(2, 3) + ct.ones(4)
-    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(2,\)"):
-        ct.ones(2, 3) * ct.ones(2)
-
-
-def test_scalar_promotion_follows_torch():
-    assert (ct.tensor([1, 2]) * 1.5).dtype == ct.float32
-    assert (ct.tensor([1, 2]) / ct.tensor([2, 2])).dtype == ct.float32
-    assert (ct.tensor([1.0]) * 2).dtype == ct.float32
-    assert (ct.tensor([1, 2]) + 1).dtype == ct.int64
-    assert (ct.ones(2) + ct.ones(2, dtype=ct.float64)).dtype == ct.float64
-
-
 @pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                                    ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (4, 3, 2)),
                                    ((3,), (5, 3, 2))])
@@ -221,19 +154,6 @@ def test_products_match_numpy():
     np.testing.assert_allclose(ct.tensor(c).diagonal(0, 1, 2).numpy(), np.diagonal(c, 0, 1, 2))
 
 
-def test_elementwise_maps_match_numpy():
-    data = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
-    x = ct.tensor(data)
-    np.testing.assert_allclose(x.relu().numpy(), np.maximum(data, 0))
-    np.testing.assert_allclose(x.sigmoid().numpy(), 1 / (1 + np.exp(-data)), rtol=1e-6)
-    np.testing.assert_allclose(x.tanh().numpy(), np.tanh(data), rtol=1e-6)
-    np.testing.assert_allclose(x.clamp(-1, 1).numpy(), np.clip(data, -1, 1))
-    np.testing.assert_allclose(x.abs().exp().log().numpy(), np.abs(data), atol=1e-6)
-    np.testing.assert_allclose((x ** 2).sqrt().numpy(), np.abs(data), rtol=1e-6)
-    np.testing.assert_allclose(ct.where(x > 0, x, 0.0).numpy(), np.where(data > 0, data, 0))
-    np.testing.assert_allclose(ct.addcmul(x, x, x, value=0.5).numpy(), data + 0.5 * data * data)
-
-
 def test_gather_stack_cat_meshgrid_match_numpy():
     data = np.arange(12.0).reshape(3, 4)
     x = ct.tensor(data)
@@ -248,21 +168,6 @@ def test_gather_stack_cat_meshgrid_match_numpy():
         want = np.meshgrid(np.arange(3), np.arange(2), indexing=indexing)
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g.numpy(), w)
-
-
-def test_reductions_lower_to_cached_einsum_plans():
-    from contract.tensors.ops.linalg import matmul_equation
-    from contract.tensors.ops.reduce import reduce_equation
-    assert reduce_equation(4, (0, 2, 3)) == "abcd->b"
-    assert matmul_equation(2, 2) == "ab,bc->ac"
-    assert ct.ones(2, 3).sum(1).tolist() == [3.0, 3.0]
-
-
-def test_zero_dim_tensors_do_not_widen_within_a_category():
-    assert (ct.ones(3) * ct.tensor(2.0, dtype=ct.float64)).dtype == ct.float32
-    assert (ct.ones(3, dtype=ct.int32) * ct.ones(3, dtype=ct.int32)).dtype == ct.int32
-    assert (ct.ones(3, dtype=ct.int32) + ct.tensor(5)).dtype == ct.int32
-    assert (ct.ones(3, dtype=ct.int32) * 2.5).dtype == ct.float32
 
 
 def test_ndarray_on_the_left_gives_a_tensor():
@@ -313,8 +218,117 @@ def test_readme_table_equations():
     assert diagonal_equation(2, 0, 1) == "aa->a" and diagonal_equation(3, 0, 1) == "aac->ca"
 
 
-def test_full_reductions_hold_zero_d_arrays():
-    s = ct.ones(2, 2).sum()
-    assert isinstance(s._data, np.ndarray) and s.shape == ()
-    s.zero_()
-    assert s.item() == 0.0 and repr(ct.ones(3).dot(ct.ones(3))) == "tensor(3.)"
+# -- creation: torch's positional arguments ------------------------------------------------
+def test_randint_high_and_size_positional():
+    ct.manual_seed(0)
+    out = ct.randint(3, (5,))
+    assert tuple(out.shape) == (5,) and out.dtype == np.int64
+    assert 0 <= int(out.min()) and int(out.max()) < 3
+    assert tuple(ct.randint(1, 4, (2, 2)).shape) == (2, 2)
+
+
+# -- bad input raises ContractError (no AttributeError / ValueError / ZeroDivisionError) --
+@pytest.mark.parametrize("call", [
+    lambda: ct.ones(4).chunk(0),
+    lambda: ct.ones(4).chunk(-1),
+    lambda: ct.ones(2, 2).flip([0, 0]),
+    lambda: ct.ones(2).type_as(3),
+    lambda: ct.cat([np.ones(2)]),
+    lambda: ct.stack((1, 2)),
+    lambda: ct.dot(ct.ones(3), 2),
+    lambda: ct.outer([1., 2.], ct.ones(2)),
+    lambda: ct.meshgrid(),
+    lambda: ct.meshgrid(ct.ones(2, 2)),
+    lambda: ct.linspace(0, 1, -1),
+    lambda: ct.eye(-1),
+    lambda: ct.eye(2, -3),
+    lambda: ct.randn(-1),
+    lambda: ct.rand(2, -1),
+    lambda: ct.randint(0, 3, (-1,)),
+    lambda: ct.full((2,), "a"),
+    lambda: ct.zeros(-1),
+], ids=["chunk0", "chunk-neg", "flip-dup", "type_as", "cat-ndarray", "stack-ints", "dot-int",
+        "outer-list", "meshgrid-empty", "meshgrid-2d", "linspace-neg", "eye-neg", "eye-m-neg",
+        "randn-neg", "rand-neg", "randint-neg", "full-str", "zeros-neg"])
+def test_bad_input_raises_contract_error(call):
+    with pytest.raises(ct.ContractError):
+        call()
+
+
+def test_chunk_and_flip_still_work():
+    parts = ct.tensor(np.arange(7.)).chunk(3)
+    assert [p.tolist() for p in parts] == [[0., 1., 2.], [3., 4., 5.], [6.]]
+    np.testing.assert_array_equal(ct.tensor([[1, 2], [3, 4]]).flip([0, 1]).numpy(),
+                                  [[4, 3], [2, 1]])
+    x, y = ct.meshgrid(ct.tensor([1, 2]), ct.tensor(5))
+    assert tuple(x.shape) == (2, 1) and y.tolist() == [[5], [5]]
+
+
+def test_mT_transposes_the_last_two_dims():
+    x = ct.tensor(np.arange(24.).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.mT.numpy(), np.swapaxes(np.arange(24.).reshape(2, 3, 4),
+                                                            -1, -2))
+    with pytest.raises(ct.ContractError):
+        ct.ones(3).mT
+
+
+# -- gather -------------------------------------------------------------------------
+def test_gather_with_an_index_smaller_than_the_input():
+    data = np.arange(12.).reshape(3, 4)
+    x = ct.tensor(data, requires_grad=True)
+    index = np.array([[3, 0]])                 # (1, 2): smaller than (3, 4) in both dims
+    out = x.gather(1, ct.tensor(index))
+    assert tuple(out.shape) == (1, 2)
+    np.testing.assert_array_equal(out.detach().numpy(), [[3., 0.]])
+    out.sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 3] = expected[0, 0] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    down = x.gather(0, ct.tensor([[2, 1]]))
+    np.testing.assert_array_equal(down.detach().numpy(), [[8., 5.]])
+
+
+@pytest.mark.parametrize("index", [[[-1, 0], [0, 1]], [[4, 0], [0, 1]]])
+def test_gather_out_of_range_index_is_refused(index):
+    with pytest.raises(ct.ContractError, match="out of bounds"):
+        ct.ones(2, 3).gather(1, ct.tensor(index))
+
+
+def test_gather_index_too_large_or_wrong_rank_is_refused():
+    with pytest.raises(ct.ShapeError):
+        ct.ones(2, 3).gather(1, ct.tensor([[0]] * 3))
+    with pytest.raises(ct.ShapeError):
+        ct.ones(2, 3).gather(1, ct.tensor([0, 1]))
+
+
+# -- indexing: torch's sequence-as-tuple rule, empty in-place regions ------------------
+M = np.arange(12.).reshape(3, 4)
+
+
+def test_a_list_of_index_lists_indexes_like_a_tuple():
+    x = ct.tensor(M, requires_grad=True)
+    out = x[[[0, 1], [2, 2]]]                    # torch: x[[0, 1], [2, 2]]
+    np.testing.assert_array_equal(out.detach().numpy(), M[[0, 1], [2, 2]])
+    out.sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 2] = expected[1, 2] = 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert x[[ct.tensor(0), ct.tensor(2)]].item() == M[0, 2]
+    assert tuple(x[[slice(None), None]].shape) == (3, 1, 4)
+    np.testing.assert_array_equal(x[[0, 2]].detach().numpy(), M[[0, 2]])     # plain list
+
+
+def test_setitem_with_a_list_of_index_lists():
+    y = ct.tensor(M)
+    y[[[0, 1], [2, 2]]] = -1.
+    expected = M.copy()
+    expected[[0, 1], [2, 2]] = -1
+    np.testing.assert_array_equal(y.numpy(), expected)
+
+
+@pytest.mark.parametrize("index", [[], ct.tensor([False, False, False]), ct.tensor(False)],
+                         ids=["empty-list", "all-false-mask", "0d-false"])
+def test_in_place_update_of_an_empty_region(index):
+    x = ct.tensor(M)
+    x[index] += 1                                # nothing selected: nothing changes
+    np.testing.assert_array_equal(x.numpy(), M)

@@ -1,4 +1,4 @@
-"""Broadcasting of Tensor arithmetic against NumPy's rules, on generated shapes."""
+"""Broadcasting of Tensor arithmetic against NumPy's rules, on generated and fixed shapes."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -40,3 +40,23 @@ def test_broadcast_gradients_have_operand_shapes(sa, sb):
     n_b = int(np.prod(out)) // max(1, int(np.prod(sb)))
     np.testing.assert_allclose(a.grad.numpy(), np.full(sa, 3.0 * n_a))
     np.testing.assert_allclose(b.grad.numpy(), np.full(sb, 1.0 * n_b))
+
+
+# -- fixed shapes --------------------------------------------------------------------------
+@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3)),
+                                   ((2, 1, 3), (4, 1)), ((3,), ()), ((0, 3), (1, 3))])
+def test_broadcast_arithmetic_matches_numpy(sa, sb):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb) + 3
+    ta, tb = ct.tensor(a), ct.tensor(b)
+    for got, want in [(ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b),
+                      (ta > tb, a > b), (ta == tb, a == b), (2 * ta, 2 * a), (1 - ta, 1 - a)]:
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.numpy(), want.astype(got.numpy().dtype), rtol=1e-6)
+
+
+def test_not_broadcastable_error_names_both_shapes():
+    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(4,\)"):
+        ct.ones(2, 3) + ct.ones(4)
+    with pytest.raises(ct.ContractError, match=r"\(2, 3\) and \(2,\)"):
+        ct.ones(2, 3) * ct.ones(2)
