@@ -117,11 +117,20 @@ def test_integer_sums_give_int64_and_mean_of_ints_raises():
 
 
 def test_reductions_lower_to_cached_einsum_plans():
+    from contract.engine import cache
     from contract.tensors.ops.linalg import matmul_equation
     from contract.tensors.ops.reduce import reduce_equation
     assert reduce_equation(4, (0, 2, 3)) == "abcd->b"
     assert matmul_equation(2, 2) == "ab,bc->ac"
-    assert ct.ones(2, 3).sum(1).tolist() == [3.0, 3.0]
+    x = ct.ones(29, 3)
+    before = cache.lookup.cache_info()
+    assert x.sum(1).tolist() == [3.0] * 29
+    after = cache.lookup.cache_info()
+    assert after.misses == before.misses + 1                  # planned once, as "ab->a"
+    assert cache.cached_plan("ab->a", [(29, 3)]).equation == "ab->a"
+    x.sum(1)
+    x.detach().requires_grad_().sum(1)                           # the traced path: same plan
+    assert cache.lookup.cache_info().misses == after.misses
 
 
 def test_full_reductions_hold_zero_d_arrays():
