@@ -5,7 +5,7 @@
 tensor([3., 3.])
 """
 from contract import (ops_elementwise, ops_join, ops_linalg, ops_reduce,  # noqa: F401
-                      ops_semiring, ops_shape)
+                      ops_semiring, ops_shape, ops_softmax)
 
 
 def _public(module):
@@ -13,5 +13,6 @@ def _public(module):
 
 
 FUNCTIONS = {}
-for _module in (ops_elementwise, ops_join, ops_linalg, ops_reduce, ops_shape, ops_semiring):
+for _module in (ops_elementwise, ops_join, ops_linalg, ops_reduce, ops_shape, ops_semiring,
+                ops_softmax):
     FUNCTIONS.update(_public(_module))

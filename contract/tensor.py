@@ -288,9 +288,9 @@ def _dim(dim, ndim):
 def _install():
     """Attach the methods defined in the ops modules to Tensor."""
     from contract import (ops_elementwise, ops_inplace, ops_join, ops_linalg, ops_reduce,
-                          ops_semiring, ops_shape)
+                          ops_semiring, ops_shape, ops_softmax)
     for module in (ops_elementwise, ops_inplace, ops_join, ops_linalg, ops_reduce, ops_shape,
-                   ops_semiring):
+                   ops_semiring, ops_softmax):
         for name, fn in module.METHODS.items():
             setattr(Tensor, name, fn)
 
