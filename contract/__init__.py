@@ -31,6 +31,7 @@ from contract.blocking import block_elements, block_limit, set_block_limit  # no
 
 # --- section: nn (issue 5) ---
 from contract import nn  # noqa: E402  (ct.nn.Module, ct.nn.functional.conv2d, ...)
+from contract import linalg, optim  # noqa: E402  (issue 17: ct.linalg.vector_norm, ct.optim.Adam)
 
 # --- section: distributed (issue 7) ---
 from contract.slicing import SlicedPlan, slice_plan, sliced  # noqa: E402

@@ -15,7 +15,9 @@ torch.Size([8, 64])
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 import math
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
+
+import numpy as np
 
 from contract.errors import ContractError
 from contract.nn import functional as F
@@ -50,6 +52,22 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         """Everything is set up by ``__new__`` (Tensor's own ``__init__`` must not run)."""
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _numpy(value):
+    """A state_dict value (array, Tensor, number) as a NumPy array."""
+    return value.detach().cpu()._data if is_tensor(value) else np.asarray(value)
+
+
+def _copy_into(target, array):
+    """Write ``array`` into the Tensor ``target`` in place (no gradient; version noted)."""
+    from contract.versions import note_write
+    data = target._data
+    data[...] = target._xp.asarray(array).astype(data.dtype, copy=False)
+    note_write(data)
 
 
 def _uniform(shape, bound):
@@ -107,8 +125,11 @@ class Module:
             self._registry("_parameters")[name] = None
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Keep ``tensor`` with the module (in ``buffers()``) without training it."""
+        """Keep ``tensor`` with the module (in ``buffers()``, and in ``state_dict()`` when
+        ``persistent``) without training it."""
         self._registry("_buffers")[name] = tensor
+        transient = self.__dict__.setdefault("_non_persistent", set())
+        (transient.discard if persistent else transient.add)(name)
         object.__setattr__(self, name, tensor)
 
     def add_module(self, name, module):
@@ -161,10 +182,67 @@ class Module:
     def buffers(self):
         return (b for _, b in self.named_buffers())
 
-    def state_dict(self):
-        """Parameters and buffers by dotted name (detached Tensors)."""
-        items = list(self.named_parameters()) + list(self.named_buffers())
-        return OrderedDict((name, t.detach() if is_tensor(t) else t) for name, t in items)
+    def state_dict(self, prefix=""):
+        """Parameters and persistent buffers by dotted name, as NumPy arrays (copies), in
+        torch's order (each module's parameters, then its buffers, then its children).
+
+        >>> import numpy as np, contract as ct
+        >>> state = ct.nn.Linear(2, 1).state_dict()
+        >>> list(state), type(state["weight"]).__name__
+        (['weight', 'bias'], 'ndarray')
+        """
+        out = OrderedDict()
+        self._save_state(out, prefix)
+        return out
+
+    def _state_items(self, prefix):
+        """``(dotted name, Tensor)`` for what :meth:`state_dict` saves, shared ones repeated."""
+        transient = self.__dict__.get("_non_persistent", ())
+        for name, param in self._registry("_parameters").items():
+            if param is not None:
+                yield prefix + name, param
+        for name, buf in self._registry("_buffers").items():
+            if buf is not None and name not in transient:
+                yield prefix + name, buf
+        for name, child in self._registry("_modules").items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
+
+    def _save_state(self, out, prefix):
+        for name, value in self._state_items(prefix):
+            data = value.detach().cpu()._data if is_tensor(value) else value
+            out[name] = np.array(data, copy=True)
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays (or Tensors) from ``state_dict`` (a mapping such as :meth:`state_dict`'s or
+        ``np.load``'s) into the parameters and buffers; ``strict``: the keys must match.
+        Returns torch's ``(missing_keys, unexpected_keys)`` named tuple.
+
+        >>> import numpy as np, contract as ct
+        >>> a, b = ct.nn.Linear(2, 1), ct.nn.Linear(2, 1)
+        >>> b.load_state_dict(a.state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> bool((a.weight == b.weight).all())
+        True
+        """
+        targets = OrderedDict(self._state_items(""))
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        errors = [f"size mismatch for {k}: copying a param with shape {tuple(np.shape(v))} from "
+                  f"checkpoint, the shape in current model is {tuple(targets[k].shape)}"
+                  for k, v in ((k, _numpy(state_dict[k])) for k in targets if k in state_dict)
+                  if tuple(np.shape(v)) != tuple(targets[k].shape)]
+        if strict and missing:
+            errors.append(f"Missing key(s) in state_dict: {', '.join(map(repr, missing))}")
+        if strict and unexpected:
+            errors.append(f"Unexpected key(s) in state_dict: {', '.join(map(repr, unexpected))}")
+        if errors:
+            raise ContractError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                                + "\n\t".join(errors))
+        for key, target in targets.items():
+            if key in state_dict:
+                _copy_into(target, _numpy(state_dict[key]))
+        return IncompatibleKeys(missing, unexpected)
 
     # -- training --------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
