@@ -70,6 +70,15 @@ def _copy_into(target, array):
     note_write(data)
 
 
+def _convert(t, dtype, device):
+    """Rebind ``t``'s array (and its ``.grad``'s) cast to ``dtype`` (floating ones only) and
+    moved to ``device``."""
+    cast = dtype if dtype is not None and t.dtype.kind in "fc" else None
+    for holder in (t, t.grad):
+        if holder is not None and (cast is not None or device is not None):
+            holder._data = holder.detach().to(device=device, dtype=cast)._data
+
+
 def _uniform(shape, bound):
     """A Parameter drawn from U(-bound, bound) with contract's seeded generator."""
     from contract.creation import rand
@@ -262,6 +271,36 @@ class Module:
 
     def eval(self):
         return self.train(False)
+
+    def to(self, *args, dtype=None, device=None):
+        """Cast the floating parameters and buffers to ``dtype`` and/or move every one to
+        ``device``, in place (the same Parameter objects, as torch's); returns the module.
+
+        >>> import contract as ct
+        >>> ct.nn.Linear(2, 1).to(ct.float64).weight.dtype
+        dtype('float64')
+        """
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
+                device = arg
+            else:
+                dtype = arg
+        for module in self.modules():
+            for registry in ("_parameters", "_buffers"):
+                for t in module._registry(registry).values():
+                    if is_tensor(t):
+                        _convert(t, dtype, device)
+        return self
+
+    def double(self):
+        """Floating parameters and buffers to float64 (``to(ct.float64)``)."""
+        from contract.creation import float64
+        return self.to(float64)
+
+    def float(self):
+        """Floating parameters and buffers to float32 (``to(ct.float32)``)."""
+        from contract.creation import float32
+        return self.to(float32)
 
     def requires_grad_(self, requires_grad=True):
         for param in self.parameters():
