@@ -7,8 +7,10 @@ that keeps ``exp`` finite (``x - max``, the maxplus einsum ``ab->a``) is needed 
 ``exp`` overflows or the slice underflows, so it is applied to those slices alone: a
 slice whose ``s`` is not finite, or is below 1 (softmax) or ``sqrt(tiny)`` (log-softmax),
 is recomputed shifted.  That keeps torch's values, and its NaN for a slice of all ``-inf``
-or holding a NaN.  Log-softmax takes ``log(s)`` in float64 and subtracts it from float32
-input in two parts (``hi + lo``), as accurate as the shifted formula.
+or holding a NaN.  Softmax keeps its relative precision; log-softmax values carry an
+absolute error of a few float32 ulps of 1.0 (the rounding of ``exp`` of an unshifted
+logit; torch's shifted formula is exact for the top class): ``log(s)`` is taken in float64
+and, once ``|log(s)| >= 8``, subtracted in two float32 parts (``hi + lo``).
 
 Backward: softmax ``y * (g - <g, y>)`` with ``<g, y>`` the einsum ``ab,ab->a``;
 log-softmax ``g - exp(y) * sum(g)``.  Norms: ``sum(|x|^p)^(1/p)`` (``p=2``: the einsum
@@ -38,6 +40,10 @@ from contract.tensor import Tensor, _dim, _xp_of
 
 _FLOAT16, _FLOAT32, _FLOAT64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 _BUFFERED_ROWS = (256, 8192)   # row lengths for which _along_rows sets NumPy's buffer size
+# log_softmax subtracts log(s) in float64 precision (a second float32 pass for the rounding
+# of log(s)) only where |log(s)| >= 8: below, that rounding (<= ulp(8) / 2, 4 float32 ulps
+# of 1.0) is the size of exp's own, and of torch's rounding of its log(sum(exp(x - max)))
+_EXACT_BELOW = 8.0
 
 
 # -- array kernels ----------------------------------------------------------------------
@@ -71,9 +77,35 @@ def sum_along(axis, *arrays):
     array([[6.],
            [6.]])
     """
-    ndim = arrays[0].ndim
-    total = einsum(reduce_equation(ndim, (axis,), len(arrays)), *arrays)
+    a = arrays[0]
+    if len(arrays) == 1 and axis == a.ndim - 1 and a.ndim > 1 and a.dtype.kind == "f" \
+            and a.flags.c_contiguous:
+        n = a.shape[-1]
+        total = einsum("ab,b->a", a.reshape(-1, n), ones_vector(_xp_of(a), n, a.dtype))
+        return total.reshape(a.shape[:-1] + (1,))
+    total = einsum(reduce_equation(a.ndim, (axis,), len(arrays)), *arrays)
     return _xp_of(total).expand_dims(total, axis)
+
+
+_ONES = {}
+
+
+def ones_vector(xp, n, dtype):
+    """A cached read-only vector of ``n`` ones: a row sum as the einsum ``ab,b->a`` is a GEMV,
+    3x faster than NumPy's pairwise row sum on 1024-wide float32 rows (measured).
+
+    >>> ones_vector(np, 3, np.float32)
+    array([1., 1., 1.], dtype=float32)
+    """
+    key = (xp.__name__, n, np.dtype(dtype))
+    found = _ONES.get(key)
+    if found is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        found = _ONES[key] = xp.ones(n, dtype)
+        if hasattr(found, "flags") and xp is np:
+            found.flags.writeable = False
+    return found
 
 
 def _shifted(x, out, bad, axis, log):
@@ -129,7 +161,7 @@ def log_softmax_array(x, axis):
         total = xp.log(s.astype(_FLOAT64, copy=False))
         high = total.astype(x.dtype)
         along_rows(xp.subtract, x, high, out)
-        if x.dtype != _FLOAT64:
+        if x.dtype != _FLOAT64 and float(xp.abs(xp.where(bad, 0, high)).max()) >= _EXACT_BELOW:
             along_rows(xp.subtract, out, (total - high).astype(x.dtype), out)
         if bad.any():
             _shifted(x, out, bad, axis, log=True)

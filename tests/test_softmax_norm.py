@@ -70,13 +70,13 @@ def test_all_minus_inf_or_nan_rows_give_nan_like_torch():
 
 def test_log_softmax_precision_in_float32():
     """exp is taken without the shift where it is safe, so log-probabilities carry an absolute
-    error of about one float32 ulp of 1.0 (torch's shifted formula: relative near 0); log(s)
-    is subtracted in two float32 parts, so large logits add nothing to it."""
+    error of a few float32 ulps of 1.0 (torch's shifted formula: relative near 0); a large
+    log(s) is subtracted in two float32 parts, so large logits add nothing to it."""
     rng = np.random.default_rng(9)
     x = np.concatenate([rng.standard_normal((64, 50)) * 3, rng.standard_normal((64, 50)) * 3 + 60])
     got = ct.log_softmax(ct.tensor(x.astype(np.float32)), 1).numpy()
     exact = _log_softmax_ref(x.astype(np.float32).astype(np.float64), 1)
-    bound = 3 * np.spacing(np.maximum(np.abs(exact), 1).astype(np.float32))   # torch: 1.7
+    bound = 5 * np.spacing(np.maximum(np.abs(exact), 1).astype(np.float32))   # torch: 1.7
     assert (np.abs(got - exact) <= bound).all()
     assert abs(ct.log_softmax(ct.tensor(3.), -1).item()) <= np.spacing(np.float32(1))
 
