@@ -168,7 +168,7 @@ def log_softmax_array(x, axis):
     return out
 
 
-def softmax_vjp(y, axis, g):
+def _softmax_vjp(y, axis, g):
     """The input gradient of ``y = softmax(x)``: ``y * (g - <g, y>)``, ``<g, y>`` an einsum."""
     if y.size == 0:
         return _xp_of(y).zeros_like(y)
@@ -177,7 +177,7 @@ def softmax_vjp(y, axis, g):
     return gx
 
 
-def log_softmax_vjp(y, axis, g):
+def _log_softmax_vjp(y, axis, g):
     """The input gradient of ``y = log_softmax(x)``: ``g - exp(y) * sum(g)``."""
     xp = _xp_of(y)
     if y.size == 0:
@@ -227,7 +227,7 @@ def softmax(input, dim=None, dtype=None):
     >>> ct.softmax(ct.tensor([0., 0., -float("inf")]), 0)
     tensor([0.5000, 0.5000, 0.0000])
     """
-    return _softmax_like("softmax", input, dim, dtype, softmax_array, softmax_vjp)
+    return _softmax_like("softmax", input, dim, dtype, softmax_array, _softmax_vjp)
 
 
 def log_softmax(input, dim=None, dtype=None):
@@ -237,7 +237,8 @@ def log_softmax(input, dim=None, dtype=None):
     >>> ct.log_softmax(ct.tensor([1000., 1000.]), 0)
     tensor([-0.6931, -0.6931])
     """
-    return _softmax_like("log_softmax", input, dim, dtype, log_softmax_array, log_softmax_vjp)
+    return _softmax_like("log_softmax", input, dim, dtype, log_softmax_array,
+                         _log_softmax_vjp)
 
 
 # -- norms -------------------------------------------------------------------------------

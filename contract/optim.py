@@ -28,7 +28,17 @@ from contract.versions import note_write
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad``, ``step``.
 
-    Subclasses define ``_update(param, grad, state, group)`` on backend arrays.
+    Subclasses define ``_update(param, grad, state, group)`` on backend arrays (in place).
+
+    >>> import contract as ct
+    >>> class SignSGD(ct.optim.Optimizer):
+    ...     def __init__(self, params, lr=0.1):
+    ...         super().__init__(params, {"lr": lr})
+    ...     def _update(self, param, grad, state, group):
+    ...         param -= group["lr"] * (grad > 0) - group["lr"] * (grad < 0)
+    >>> w = ct.nn.Parameter(ct.tensor([1.0, 1.0]))
+    >>> w.grad = ct.tensor([3.0, -0.5]); SignSGD([w]).step(); w
+    tensor([0.9000, 1.1000], requires_grad=True)
     """
 
     def __init__(self, params, defaults):
@@ -80,7 +90,13 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        """Clear every parameter's ``.grad`` (to None, or to zeros in place)."""
+        """Clear every parameter's ``.grad`` (to None, or to zeros in place).
+
+        >>> import contract as ct
+        >>> w = ct.nn.Parameter(ct.ones(2)); w.grad = ct.ones(2)
+        >>> opt = ct.optim.SGD([w]); opt.zero_grad(set_to_none=False); w.grad
+        tensor([0., 0.])
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -92,7 +108,16 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss first
-        (with gradients on) and its value is returned."""
+        (with gradients on) and its value is returned.
+
+        >>> import contract as ct
+        >>> w = ct.nn.Parameter(ct.tensor([2.0]))
+        >>> opt = ct.optim.SGD([w], lr=0.25)
+        >>> def closure():
+        ...     opt.zero_grad(); loss = (w * w).sum(); loss.backward(); return loss
+        >>> opt.step(closure), w
+        (tensor(4., grad_fn=<SumBackward0>), tensor([1.], requires_grad=True))
+        """
         loss = None
         if closure is not None:
             with enable_grad():

@@ -41,12 +41,11 @@ def _softmax_cases(rng, rows):
     import contract as ct
     x = rng.standard_normal((rows, 1024)).astype(np.float32)
     tx = ct.from_numpy(x)
+    px = _torch().from_numpy(x) if installed("torch") else None
     out = []
     for fn in ("softmax", "log_softmax"):
         engines = {"contract": (lambda f=fn: getattr(tx, f)(-1))}
-        if installed("torch"):
-            torch = _torch()
-            px = torch.from_numpy(x)
+        if px is not None:
             engines["torch"] = lambda f=fn: getattr(px, f)(-1)
         out.append(_case(f"{fn}(dim=-1) {rows}x1024 f32", engines, 1.2))
     return out
@@ -98,7 +97,12 @@ def _training_cases(rng, rows, batch):
 
 
 def cases(args):
-    """The issue-17 goals; ``--quick`` uses 16x smaller batches (goals stay, ratios differ)."""
+    """The issue-17 goals; ``--quick`` uses 16x smaller batches (goals stay, ratios differ).
+
+    >>> import argparse
+    >>> [c.baseline for c in cases(argparse.Namespace(quick=True))][2] in ("torch", "contract")
+    True
+    """
     quick = getattr(args, "quick", False)
     rng = np.random.default_rng(getattr(args, "seed", 0))
     rows, batch = (256, 4) if quick else (4096, 64)

@@ -167,7 +167,7 @@ def _ce_indices(input, target, weight, ignore_index, reduction, smoothing):
     data = input._data
     x = data.astype(_FLOAT32) if data.dtype == _FLOAT16 else data
     x2 = _rows(x)
-    t, valid, safe = _class_targets(input, target, ignore_index, "cross_entropy")
+    _, valid, safe = _class_targets(input, target, ignore_index, "cross_entropy")
     w = _class_weight(weight, x2.shape[1], x.dtype, "cross_entropy")
     xp = _xp_of(x2)
     wt = valid.astype(_FLOAT64) if w is None else xp.where(valid, w[safe], 0).astype(_FLOAT64)

@@ -135,7 +135,14 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """Keep ``tensor`` with the module (in ``buffers()``, and in ``state_dict()`` when
-        ``persistent``) without training it."""
+        ``persistent``) without training it.
+
+        >>> import contract as ct
+        >>> m = ct.nn.Module()
+        >>> m.register_buffer("steps", ct.zeros(1)); m.register_buffer("cache", None, False)
+        >>> list(m.state_dict()), [name for name, _ in m.named_buffers()]
+        (['steps'], ['steps', 'cache'])
+        """
         self._registry("_buffers")[name] = tensor
         transient = self.__dict__.setdefault("_non_persistent", set())
         (transient.discard if persistent else transient.add)(name)
@@ -293,12 +300,22 @@ class Module:
         return self
 
     def double(self):
-        """Floating parameters and buffers to float64 (``to(ct.float64)``)."""
+        """Floating parameters and buffers to float64 (``to(ct.float64)``).
+
+        >>> import contract as ct
+        >>> ct.nn.BatchNorm1d(2).double().running_var.dtype
+        dtype('float64')
+        """
         from contract.creation import float64
         return self.to(float64)
 
     def float(self):
-        """Floating parameters and buffers to float32 (``to(ct.float32)``)."""
+        """Floating parameters and buffers to float32 (``to(ct.float32)``).
+
+        >>> import contract as ct
+        >>> ct.nn.Linear(2, 1).double().float().bias.dtype
+        dtype('float32')
+        """
         from contract.creation import float32
         return self.to(float32)
 

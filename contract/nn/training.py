@@ -48,9 +48,21 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        """``F.layer_norm`` with this module's shape, weight, bias and eps.
+
+        >>> import contract as ct
+        >>> ct.nn.LayerNorm(2, elementwise_affine=False).forward(ct.tensor([[0., 4.]]))
+        tensor([[-1.0000,  1.0000]])
+        """
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """torch's: ``(8,), eps=1e-05, elementwise_affine=True``.
+
+        >>> import contract as ct
+        >>> ct.nn.LayerNorm((2, 3)).extra_repr()
+        '(2, 3), eps=1e-05, elementwise_affine=True'
+        """
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
 
@@ -81,13 +93,27 @@ class _BatchNorm(Module):
                 self.register_buffer(name, None)
 
     def reset_running_stats(self):
-        """Running mean 0, variance 1, no batches seen."""
+        """Running mean 0, variance 1, no batches seen.
+
+        >>> import contract as ct
+        >>> bn = ct.nn.BatchNorm1d(1); _ = bn(ct.tensor([[1.], [3.]])); bn.reset_running_stats()
+        >>> bn.running_mean, bn.num_batches_tracked
+        (tensor([0.]), tensor(0))
+        """
         if self.track_running_stats:
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
 
     def forward(self, input):
+        """``F.batch_norm`` with batch statistics in training (moving the running ones by
+        ``momentum``, or their cumulative average when it is None), running ones in eval.
+
+        >>> import contract as ct
+        >>> ct.nn.BatchNorm1d(1, affine=False).forward(ct.tensor([[1.], [3.]]))
+        tensor([[-1.0000],
+                [ 1.0000]])
+        """
         if input.ndim not in self._dims:
             raise ContractError(f"{type(self).__name__}: expected "
                                 f"{' or '.join(f'{d}D' for d in self._dims)} input (got "
@@ -104,6 +130,12 @@ class _BatchNorm(Module):
                             batch_stats, factor, self.eps)
 
     def extra_repr(self):
+        """torch's: ``3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True``.
+
+        >>> import contract as ct
+        >>> ct.nn.BatchNorm2d(3, momentum=None).extra_repr()
+        '3, eps=1e-05, momentum=None, affine=True, track_running_stats=True'
+        """
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
@@ -151,9 +183,21 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
+        """``F.dropout(input, p, training=self.training, inplace)``.
+
+        >>> import contract as ct
+        >>> ct.nn.Dropout(1.0).forward(ct.ones(2))
+        tensor([0., 0.])
+        """
         return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
+        """torch's: ``p=0.5, inplace=False``.
+
+        >>> import contract as ct
+        >>> ct.nn.Dropout().extra_repr()
+        'p=0.5, inplace=False'
+        """
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -170,9 +214,21 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
+        """``F.softmax(input, self.dim)``.
+
+        >>> import contract as ct
+        >>> ct.nn.Softmax(0).forward(ct.tensor([0., 0.]))
+        tensor([0.5000, 0.5000])
+        """
         return F.softmax(input, self.dim)
 
     def extra_repr(self):
+        """torch's: ``dim=1``.
+
+        >>> import contract as ct
+        >>> ct.nn.Softmax(dim=1).extra_repr()
+        'dim=1'
+        """
         return f"dim={self.dim}"
 
 
@@ -194,6 +250,12 @@ class CrossEntropyLoss(Module):
         self.reduction = _reduction(size_average, reduce, reduction)
 
     def forward(self, input, target):
+        """``F.cross_entropy(input, target, ...)`` with this module's settings.
+
+        >>> import contract as ct
+        >>> ct.nn.CrossEntropyLoss(reduction="sum").forward(ct.zeros(2, 4), ct.tensor([0, 3]))
+        tensor(2.7726)
+        """
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -212,6 +274,12 @@ class MSELoss(Module):
         self.reduction = _reduction(size_average, reduce, reduction)
 
     def forward(self, input, target):
+        """``F.mse_loss(input, target, reduction=self.reduction)``.
+
+        >>> import contract as ct
+        >>> ct.nn.MSELoss().forward(ct.tensor([1., 3.]), ct.tensor([0., 0.]))
+        tensor(5.)
+        """
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
