@@ -27,10 +27,10 @@ def _torch():
     return torch
 
 
-def _case(name, engines, goal):
-    """A case timed against torch when it is installed (both warmed up first, so that they
-    are timed in one allocator state; see suite_autograd's ``_workloads``)."""
-    for run in list(engines.values()) * 2:
+def _case(name, engines, goal, warm):
+    """A case timed against torch when it is installed (``warm``: both run twice first, so
+    that they are timed in one allocator state; see suite_autograd's ``_workloads``)."""
+    for run in list(engines.values()) * (2 if warm else 0):
         run()
     peer = "torch" if "torch" in engines else "contract"
     return Case(name, engines, baseline=peer,
@@ -47,7 +47,7 @@ def _softmax_cases(rng, rows):
         engines = {"contract": (lambda f=fn: getattr(tx, f)(-1))}
         if px is not None:
             engines["torch"] = lambda f=fn: getattr(px, f)(-1)
-        out.append(_case(f"{fn}(dim=-1) {rows}x1024 f32", engines, 1.2))
+        out.append(_case(f"{fn}(dim=-1) {rows}x1024 f32", engines, 1.2, rows > 256))
     return out
 
 
@@ -92,7 +92,7 @@ def _training_cases(rng, rows, batch):
     for name, fn, arrays, grads, seed, goal in specs:
         libs = ["contract"] + (["torch"] if installed("torch") else [])
         engines = {lib: _fwd_bwd(lib, fn, arrays, grads, seed) for lib in libs}
-        out.append(_case(name, engines, goal))
+        out.append(_case(name, engines, goal, batch > 4))
     return out
 
 
