@@ -44,6 +44,7 @@ _BUFFERED_ROWS = (256, 8192)   # row lengths for which _along_rows sets NumPy's 
 # of log(s)) only where |log(s)| >= 8: below, that rounding (<= ulp(8) / 2, 4 float32 ulps
 # of 1.0) is the size of exp's own, and of torch's rounding of its log(sum(exp(x - max)))
 _EXACT_BELOW = 8.0
+BLOCK_ELEMENTS = 1 << 19       # elements per block of rows (2 MB of float32; measured best)
 
 
 # -- array kernels ----------------------------------------------------------------------
@@ -120,6 +121,93 @@ def _shifted(x, out, bad, axis, log):
     xp.moveaxis(out, axis, -1)[where] = centred - xp.log(s) if log else e / s
 
 
+def row_blocks(rows, n):
+    """Slices of about :data:`BLOCK_ELEMENTS` elements of ``rows`` rows of ``n``: the passes
+    over one block (``exp``, the row sums, the scaling) find it in cache.
+
+    >>> row_blocks(5, BLOCK_ELEMENTS // 2)
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    step = max(1, BLOCK_ELEMENTS // max(n, 1))
+    return [slice(k, min(k + step, rows)) for k in range(0, rows, step)]
+
+
+def exp_rows(x2, mode):
+    """``exp`` of a C-contiguous 2-D float array and its row sums ``s`` (the einsum ``ab,b->a``),
+    block by block; ``mode`` finishes each block: ``"softmax"`` (``e / s``), ``"log_softmax"``
+    (``x - log s``) or ``"sums"`` (nothing kept).  Returns ``(out or None, s, bad)``, ``bad``
+    flagging rows whose ``s`` is not finite or below the mode's floor (redo them shifted).
+
+    >>> out, s, bad = exp_rows(np.array([[0., np.log(3.)], [-800., -800.]]), "softmax")
+    >>> out[0].round(6).tolist(), s.tolist(), bad.tolist()
+    ([0.25, 0.75], [4.0, 0.0], [False, True])
+    """
+    xp = _xp_of(x2)
+    rows, n = x2.shape
+    blocks = row_blocks(rows, n)
+    out = xp.empty_like(x2) if mode != "sums" else xp.empty_like(x2[blocks[0]])
+    s = xp.empty(rows, x2.dtype)
+    ones = ones_vector(xp, n, x2.dtype)
+    floor = 1.0 if mode == "softmax" else math.sqrt(np.finfo(x2.dtype).tiny)
+    with np.errstate(all="ignore"):
+        for block in blocks:
+            xb = x2[block]
+            o = out[block] if mode != "sums" else out[:xb.shape[0]]
+            xp.exp(xb, out=o)
+            sb = s[block] = einsum("ab,b->a", o, ones)
+            if mode == "softmax":
+                along_rows(xp.multiply, o, (1 / sb)[:, None], o)
+            elif mode == "log_softmax":
+                _subtract_log(xp, xb, sb, o)
+    bad = ~((s >= floor) & (s < np.inf))
+    return (out if mode != "sums" else None), s, bad
+
+
+def _subtract_log(xp, x, s, out):
+    """``out = x - log(s)`` per row, ``log(s)`` taken in float64 and subtracted in two float32
+    parts where its rounding would be larger than exp's (``|log s| >= 8``)."""
+    total = xp.log(s.astype(_FLOAT64))[:, None]
+    high = total.astype(x.dtype)
+    along_rows(xp.subtract, x, high, out)
+    if x.dtype != _FLOAT64:
+        finite = xp.isfinite(high)
+        if finite.any() and float(xp.abs(high[finite]).max()) >= _EXACT_BELOW:
+            along_rows(xp.subtract, out, (total - high).astype(x.dtype), out)
+
+
+def _softmax_forward(x, axis, log):
+    """softmax / log_softmax over ``axis``: row blocks when ``axis`` is the last of a C-contiguous
+    array, else whole-array passes; slices flagged bad are redone shifted."""
+    xp = _xp_of(x)
+    if x.size == 0:
+        return xp.exp(x)
+    if x.ndim == 1:
+        return _softmax_forward(x[None], 1, log)[0]
+    mode = "log_softmax" if log else "softmax"
+    if axis == x.ndim - 1 and x.flags.c_contiguous:
+        x2 = x.reshape(-1, x.shape[-1])
+        out, _, bad = exp_rows(x2, mode)
+        if bad.any():
+            with np.errstate(all="ignore"):
+                _shifted(x2, out, bad[:, None], 1, log)
+        return out.reshape(x.shape)
+    with np.errstate(all="ignore"):
+        out = xp.exp(x)
+        s = sum_along(axis, out)
+        floor = math.sqrt(np.finfo(x.dtype).tiny) if log else 1.0
+        bad = ~((s >= floor) & (s < np.inf))
+        if log:
+            total = xp.log(s.astype(_FLOAT64))
+            xp.subtract(x, total.astype(x.dtype), out=out)
+            if x.dtype != _FLOAT64:
+                xp.subtract(out, (total - total.astype(x.dtype)).astype(x.dtype), out=out)
+        else:
+            out *= 1 / s
+        if bad.any():
+            _shifted(x, out, bad, axis, log)
+    return out
+
+
 def softmax_array(x, axis):
     """``exp(x) / sum(exp(x))`` over ``axis`` of a float array (see the module docstring).
 
@@ -127,19 +215,7 @@ def softmax_array(x, axis):
     array([[0.25, 0.75],
            [0.5 , 0.5 ]])
     """
-    xp = _xp_of(x)
-    if x.size == 0:
-        return xp.exp(x)
-    if x.ndim == 1:
-        return softmax_array(x[None], 1)[0]
-    with np.errstate(all="ignore"):
-        out = xp.exp(x)
-        s = sum_along(axis, out)
-        bad = ~((s >= 1) & (s < np.inf))
-        along_rows(xp.multiply, out, 1 / s, out)
-        if bad.any():
-            _shifted(x, out, bad, axis, log=False)
-    return out
+    return _softmax_forward(x, axis, log=False)
 
 
 def log_softmax_array(x, axis):
@@ -149,23 +225,7 @@ def log_softmax_array(x, axis):
     array([[-0.69314718, -0.69314718],
            [-0.69314718, -0.69314718]])
     """
-    xp = _xp_of(x)
-    if x.size == 0:
-        return xp.exp(x)
-    if x.ndim == 1:
-        return log_softmax_array(x[None], 1)[0]
-    with np.errstate(all="ignore"):
-        out = xp.exp(x)
-        s = sum_along(axis, out)
-        bad = ~((s >= math.sqrt(np.finfo(x.dtype).tiny)) & (s < np.inf))
-        total = xp.log(s.astype(_FLOAT64, copy=False))
-        high = total.astype(x.dtype)
-        along_rows(xp.subtract, x, high, out)
-        if x.dtype != _FLOAT64 and float(xp.abs(xp.where(bad, 0, high)).max()) >= _EXACT_BELOW:
-            along_rows(xp.subtract, out, (total - high).astype(x.dtype), out)
-        if bad.any():
-            _shifted(x, out, bad, axis, log=True)
-    return out
+    return _softmax_forward(x, axis, log=True)
 
 
 def _softmax_vjp(y, axis, g):

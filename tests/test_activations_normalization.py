@@ -7,7 +7,7 @@ import pytest
 
 import contract as ct
 import contract.nn.functional as F
-from contract.nn import normalization
+from contract import ops_softmax
 from contract.nn.activations import erf
 from contract.testing import gradcheck
 
@@ -79,7 +79,7 @@ def test_normalize_and_layer_norm_formulas():
 
 @pytest.mark.parametrize("rows, n", [(5, 6), (700, 300)])          # one block, several blocks
 def test_layer_norm_gradcheck(rows, n, monkeypatch):
-    monkeypatch.setattr(normalization, "_BLOCK_ELEMENTS", 4096)
+    monkeypatch.setattr(ops_softmax, "BLOCK_ELEMENTS", 4096)
     rng = np.random.default_rng(1)
     x = ct.tensor(rng.standard_normal((rows, n)), requires_grad=True)
     w = ct.tensor(rng.standard_normal(n), requires_grad=True)

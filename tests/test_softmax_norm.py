@@ -259,3 +259,18 @@ def test_complex_and_tensor_norm_against_torch():
             warnings.simplefilter("ignore")
             want = torch.tensor(x).norm(**kw).numpy()
         np.testing.assert_allclose(ct.tensor(x).norm(**kw).numpy(), want, rtol=1e-12)
+
+
+def test_row_blocks_and_bad_rows_in_a_later_block(monkeypatch):
+    from contract import ops_softmax
+    monkeypatch.setattr(ops_softmax, "BLOCK_ELEMENTS", 40)          # 2 rows of 16 per block
+    x = np.random.default_rng(10).standard_normal((9, 16)) * 3
+    x[7] += 1000.0
+    x[4] -= 1000.0
+    np.testing.assert_allclose(ct.softmax(ct.tensor(x), 1).numpy(), _softmax_ref(x, 1),
+                               rtol=1e-13)
+    np.testing.assert_allclose(ct.log_softmax(ct.tensor(x), 1).numpy(), _log_softmax_ref(x, 1),
+                               rtol=1e-13)
+    t = np.arange(9) % 16
+    loss = F.cross_entropy(ct.tensor(x), ct.tensor(t), reduction="none").numpy()
+    np.testing.assert_allclose(loss, -_log_softmax_ref(x, 1)[np.arange(9), t], rtol=1e-12)

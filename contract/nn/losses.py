@@ -33,7 +33,7 @@ import numpy as np
 from contract.autograd import is_grad_enabled, record
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
-from contract.ops_softmax import along_rows, log_softmax, sum_along
+from contract.ops_softmax import along_rows, exp_rows, log_softmax
 from contract.tensor import Tensor, _xp_of
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -129,21 +129,19 @@ def _unrows(grad, shape):
 def rows_softmax_lse(x, need_softmax):
     """``(softmax, lse)`` over the rows of a 2-D float array; ``lse`` in float64.
 
-    ``exp(x)`` is summed by the einsum ``ab->a``; rows where that sum is not in
-    ``[1, inf)`` are redone with the maxplus shift.  ``softmax`` is None unless asked for.
+    ``exp(x)`` is summed by the einsum ``ab,b->a`` block by block (``exp_rows``); rows where
+    that sum is not in ``[1, inf)`` are redone with the maxplus shift.  ``softmax`` is None
+    unless asked for.
 
     >>> p, lse = rows_softmax_lse(np.array([[0., 0.], [1000., 1000.]]), True)
     >>> p[1].tolist(), lse.round(4).tolist()
     ([0.5, 0.5], [0.6931, 1000.6931])
     """
     xp = _xp_of(x)
+    x = xp.ascontiguousarray(x)
+    e, s, bad = exp_rows(x, "softmax" if need_softmax else "sums")
     with np.errstate(all="ignore"):
-        e = xp.exp(x)
-        s = sum_along(1, e)[:, 0]
-        bad = ~((s >= 1) & (s < np.inf))
         lse = xp.log(s.astype(_FLOAT64))
-        if need_softmax:
-            along_rows(xp.multiply, e, (1 / s)[:, None], e)
         if bad.any():
             rows = x[bad]
             shift = einsum("ab->a", rows, semiring="maxplus")
@@ -152,7 +150,7 @@ def rows_softmax_lse(x, need_softmax):
             lse[bad] = shift + xp.log(total.astype(_FLOAT64))
             if need_softmax:
                 e[bad] = shifted / total[:, None]
-    return (e if need_softmax else None), lse
+    return e, lse
 
 
 def _smoothing_terms(x2, w, valid, lse, smoothing):

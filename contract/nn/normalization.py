@@ -28,12 +28,11 @@ import numpy as np
 from contract.autograd import record
 from contract.einsum import einsum
 from contract.errors import ContractError, ShapeError
-from contract.ops_softmax import along_rows, ones_vector, vector_norm
+from contract.ops_softmax import along_rows, ones_vector, row_blocks, vector_norm
 from contract.tensor import Tensor, _xp_of
 from contract.versions import note_write
 
 _FLOAT16, _FLOAT32 = np.dtype("float16"), np.dtype("float32")
-_BLOCK_ELEMENTS = 1 << 18        # rows per layer_norm block: 1 MB of float32 (fewer calls win)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -73,11 +72,6 @@ def _layer_norm_args(input, normalized_shape, weight, bias):
     return shape
 
 
-def _blocks(rows, n):
-    step = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    return [slice(k, min(k + step, rows)) for k in range(0, rows, step)]
-
-
 def _tiled(vector, rows):
     """``vector`` repeated over ``rows`` rows, contiguous (an elementwise product with it is
     one flat loop; broadcasting a row costs NumPy a loop call per row), or None."""
@@ -97,7 +91,7 @@ def _ln_forward(x, w, b, eps, out):
     mean = xp.empty((rows, 1), x.dtype)
     rstd = xp.empty((rows, 1), x.dtype)
     inv_n, ones = x.dtype.type(1.0 / n), ones_vector(xp, n, x.dtype)
-    blocks = _blocks(rows, n)
+    blocks = row_blocks(rows, n)
     wt, bt = (_tiled(v, blocks[0].stop - blocks[0].start) for v in (w, b))
     for block in blocks:
         c, o = x[block], out[block]
@@ -127,7 +121,7 @@ def _ln_backward(x, w, mean, rstd, g, need):
     gw = xp.zeros(n, x.dtype) if need[1] else None
     gb = xp.zeros(n, x.dtype) if need[2] else None
     inv_n = x.dtype.type(1.0 / n)
-    blocks = _blocks(rows, n)
+    blocks = row_blocks(rows, n)
     size = blocks[0].stop - blocks[0].start
     wt = _tiled(w, size)
     w = ones_vector(xp, n, x.dtype) if w is None else w
