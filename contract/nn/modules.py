@@ -226,8 +226,7 @@ class Module:
 
     def _save_state(self, out, prefix):
         for name, value in self._state_items(prefix):
-            data = value.detach().cpu()._data if is_tensor(value) else value
-            out[name] = np.array(data, copy=True)
+            out[name] = np.array(_numpy(value), copy=True)
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (or Tensors) from ``state_dict`` (a mapping such as :meth:`state_dict`'s or
@@ -244,10 +243,10 @@ class Module:
         targets = OrderedDict(self._state_items(""))
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
-        errors = [f"size mismatch for {k}: copying a param with shape {tuple(np.shape(v))} from "
-                  f"checkpoint, the shape in current model is {tuple(targets[k].shape)}"
-                  for k, v in ((k, _numpy(state_dict[k])) for k in targets if k in state_dict)
-                  if tuple(np.shape(v)) != tuple(targets[k].shape)]
+        values = {k: _numpy(state_dict[k]) for k in targets if k in state_dict}
+        errors = [f"size mismatch for {k}: copying a param with shape {v.shape} from checkpoint, "
+                  f"the shape in current model is {tuple(targets[k].shape)}"
+                  for k, v in values.items() if v.shape != tuple(targets[k].shape)]
         if strict and missing:
             errors.append(f"Missing key(s) in state_dict: {', '.join(map(repr, missing))}")
         if strict and unexpected:
@@ -255,9 +254,8 @@ class Module:
         if errors:
             raise ContractError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                 + "\n\t".join(errors))
-        for key, target in targets.items():
-            if key in state_dict:
-                _copy_into(target, _numpy(state_dict[key]))
+        for key, value in values.items():
+            _copy_into(targets[key], value)
         return IncompatibleKeys(missing, unexpected)
 
     # -- training --------------------------------------------------------------------
