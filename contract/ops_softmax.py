@@ -248,11 +248,19 @@ def _log_softmax_vjp(y, axis, g):
 
 
 # -- Tensor ops --------------------------------------------------------------------------
-def _implicit_dim(ndim, name):
-    """torch's deprecated choice of ``dim`` when none is given (0 for 0-, 1- and 3-d)."""
+def implicit_dim(input, name, stacklevel):
+    """torch's deprecated choice of ``dim`` when none is given (0 for 0-, 1- and 3-d), with
+    its warning pointed ``stacklevel`` frames up (torch's ``_get_softmax_dim``).
+
+    >>> import warnings, contract as ct
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     implicit_dim(ct.ones(2, 3), "softmax", 2)
+    1
+    """
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  f"to include dim=X as an argument.", UserWarning, stacklevel=4)
-    return 0 if ndim in (0, 1, 3) else 1
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if getattr(input, "ndim", 0) in (0, 1, 3) else 1
 
 
 def _softmax_like(name, input, dim, dtype, forward, backward):
@@ -264,8 +272,6 @@ def _softmax_like(name, input, dim, dtype, forward, backward):
     if input.dtype.kind != "f":
         raise ContractError(f"{name}(): expected a floating point tensor, got dtype "
                             f"{input.dtype} (pass dtype=ct.float32 to cast it)")
-    if dim is None:
-        dim = _implicit_dim(input.ndim, name)
     data = input._data
     axis = _dim(dim, data.ndim)
     work = data.astype(_FLOAT32) if data.dtype == _FLOAT16 else data
@@ -287,6 +293,8 @@ def softmax(input, dim=None, dtype=None):
     >>> ct.softmax(ct.tensor([0., 0., -float("inf")]), 0)
     tensor([0.5000, 0.5000, 0.0000])
     """
+    if dim is None:
+        dim = implicit_dim(input, "softmax", 3)
     return _softmax_like("softmax", input, dim, dtype, softmax_array, _softmax_vjp)
 
 
@@ -297,6 +305,8 @@ def log_softmax(input, dim=None, dtype=None):
     >>> ct.log_softmax(ct.tensor([1000., 1000.]), 0)
     tensor([-0.6931, -0.6931])
     """
+    if dim is None:
+        dim = implicit_dim(input, "log_softmax", 3)
     return _softmax_like("log_softmax", input, dim, dtype, log_softmax_array,
                          _log_softmax_vjp)
 

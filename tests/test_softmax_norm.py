@@ -110,10 +110,15 @@ def test_empty_and_zero_dim():
     assert ct.log_softmax(ct.tensor(3., dtype=ct.float64), -1).item() == 0.0
 
 
-def test_implicit_dim_warns_like_torch():
-    with pytest.warns(UserWarning, match="Implicit dimension"):
-        out = F.softmax(ct.ones(2, 3))
-    np.testing.assert_allclose(out.numpy(), np.full((2, 3), 1 / 3), rtol=1e-6)
+def test_implicit_dim_warns_like_torch_at_the_callers_line():
+    for call in (lambda: F.softmax(ct.ones(2, 3)), lambda: ct.log_softmax(ct.ones(2, 3)),
+                 lambda: ct.nn.Softmax()(ct.ones(2, 3))):
+        with pytest.warns(UserWarning, match="Implicit dimension") as caught:
+            out = call()
+        assert caught[0].filename == __file__
+        assert out.shape == (2, 3)
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(F.softmax(ct.ones(3)).numpy(), [1 / 3] * 3, rtol=1e-6)
 
 
 def test_grad_fn_names_and_saved_output_version_check():

@@ -202,7 +202,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     tensor([[0.7311, 0.7311],
             [0.2689, 0.2689]])
     """
-    from contract.ops_softmax import softmax as tensor_softmax
+    from contract.ops_softmax import implicit_dim, softmax as tensor_softmax
+    if dim is None:
+        dim = implicit_dim(input, "softmax", _stacklevel)
     return tensor_softmax(input, dim, dtype)
 
 
@@ -214,7 +216,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> F.log_softmax(ct.tensor([0., 0.]), dim=0)
     tensor([-0.6931, -0.6931])
     """
-    from contract.ops_softmax import log_softmax as tensor_log_softmax
+    from contract.ops_softmax import implicit_dim, log_softmax as tensor_log_softmax
+    if dim is None:
+        dim = implicit_dim(input, "log_softmax", _stacklevel)
     return tensor_log_softmax(input, dim, dtype)
 
 
