@@ -37,7 +37,8 @@ from contract.tensors.ops.shape import (
     reshape, flatten, permute, transpose, t, unsqueeze, squeeze, clone, gather, chunk, flip,
     transpose as swapaxes)
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
-from contract import nn, testing
+from contract.tensors.ops.softmax import softmax, log_softmax, norm
+from contract import linalg, nn, optim, testing
 
 __version__ = "0.1.0"
 
@@ -64,7 +65,7 @@ __all__ = [
     "argmax", "argmin", "logsumexp", "maximum", "minimum", "matmul", "mm", "bmm", "dot",
     "outer", "diagonal", "trace", "tensordot", "inner", "ger", "reshape", "flatten", "permute",
     "transpose", "t", "unsqueeze", "squeeze", "clone", "gather", "chunk", "flip", "swapaxes",
-    "cat", "concat", "concatenate", "stack", "meshgrid",
-    # subpackages
-    "nn", "testing",
+    "cat", "concat", "concatenate", "stack", "meshgrid", "softmax", "log_softmax", "norm",
+    # namespaces
+    "linalg", "nn", "optim", "testing",
 ]

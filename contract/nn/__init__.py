@@ -10,6 +10,10 @@ from contract.nn import functional
 from contract.nn.layers import (AvgPool2d, Conv1d, Conv2d, Conv3d, Flatten, MaxPool2d, ReLU,
                                 Sequential, SumPool2d)
 from contract.nn.modules import Linear, Module, Parameter
+from contract.nn.training import (BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Dropout, LayerNorm,
+                                  MSELoss, Softmax)
 
 __all__ = ["AvgPool2d", "Conv1d", "Conv2d", "Conv3d", "Flatten", "Linear", "MaxPool2d", "Module",
-           "Parameter", "ReLU", "Sequential", "SumPool2d", "functional"]
+           "Parameter", "ReLU", "Sequential", "SumPool2d", "functional",
+           "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "LayerNorm", "MSELoss",
+           "Softmax"]

@@ -31,6 +31,10 @@ from contract.errors import ContractError, ShapeError
 from contract.nn import _graph
 from contract.nn._graph import array_of, crop_to, is_tensor, namespace, windows
 from contract.nn.conv import conv1d, conv2d, conv3d
+from contract.nn.activations import dropout, gelu, log_softmax, logsigmoid, softmax, softplus
+from contract.nn.losses import (binary_cross_entropy_with_logits, cross_entropy, l1_loss,
+                                mse_loss, nll_loss)
+from contract.nn.normalization import batch_norm, layer_norm, normalize
 from contract.nn.windows import accumulate_windows, as_tuple, crop, pad_pairs
 
 _LEAD = ("b", "c")
@@ -253,4 +257,8 @@ def linear(x, weight, bias=None):
 
 
 __all__ = ["avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv3d", "linear", "max_pool1d",
-           "max_pool2d", "relu", "sum_pool1d", "sum_pool2d", "windows"]
+           "max_pool2d", "relu", "sum_pool1d", "sum_pool2d", "windows",
+           # issue 17: losses, normalisation, activations (contract/nn/losses.py, ...)
+           "batch_norm", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu",
+           "l1_loss", "layer_norm", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
+           "normalize", "softmax", "softplus"]

@@ -15,7 +15,9 @@ torch.Size([8, 64])
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 import math
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
+
+import numpy as np
 
 from contract.errors import ContractError
 from contract.nn import functional as F
@@ -50,6 +52,31 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         """Everything is set up by ``__new__`` (Tensor's own ``__init__`` must not run)."""
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _numpy(value):
+    """A state_dict value (array, Tensor, number) as a NumPy array."""
+    return value.detach().cpu()._data if is_tensor(value) else np.asarray(value)
+
+
+def _copy_into(target, array):
+    """Write ``array`` into the Tensor ``target`` in place (no gradient; version noted)."""
+    from contract.autograd.versions import note_write
+    data = target._data
+    data[...] = target._xp.asarray(array).astype(data.dtype, copy=False)
+    note_write(data)
+
+
+def _convert(t, dtype, device):
+    """Rebind ``t``'s array (and its ``.grad``'s) cast to ``dtype`` (floating ones only) and
+    moved to ``device``."""
+    cast = dtype if dtype is not None and t.dtype.kind in "fc" else None
+    for holder in (t, t.grad):
+        if holder is not None and (cast is not None or device is not None):
+            holder._data = holder.detach().to(device=device, dtype=cast)._data
 
 
 def _uniform(shape, bound):
@@ -106,8 +133,18 @@ class Module:
             self._registry("_parameters")[name] = None
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Keep ``tensor`` with the module (in ``buffers()``) without training it."""
+        """Keep ``tensor`` with the module (in ``buffers()``, and in ``state_dict()`` when
+        ``persistent``) without training it.
+
+        >>> import contract as ct
+        >>> m = ct.nn.Module()
+        >>> m.register_buffer("steps", ct.zeros(1)); m.register_buffer("cache", None, False)
+        >>> list(m.state_dict()), [name for name, _ in m.named_buffers()]
+        (['steps'], ['steps', 'cache'])
+        """
         self._registry("_buffers")[name] = tensor
+        transient = self.__dict__.setdefault("_non_persistent", set())
+        (transient.discard if persistent else transient.add)(name)
         object.__setattr__(self, name, tensor)
 
     def add_module(self, name, module):
@@ -160,10 +197,65 @@ class Module:
     def buffers(self):
         return (b for _, b in self.named_buffers())
 
-    def state_dict(self):
-        """Parameters and buffers by dotted name (detached Tensors)."""
-        items = list(self.named_parameters()) + list(self.named_buffers())
-        return OrderedDict((name, t.detach() if is_tensor(t) else t) for name, t in items)
+    def state_dict(self, prefix=""):
+        """Parameters and persistent buffers by dotted name, as NumPy arrays (copies), in
+        torch's order (each module's parameters, then its buffers, then its children).
+
+        >>> import numpy as np, contract as ct
+        >>> state = ct.nn.Linear(2, 1).state_dict()
+        >>> list(state), type(state["weight"]).__name__
+        (['weight', 'bias'], 'ndarray')
+        """
+        out = OrderedDict()
+        self._save_state(out, prefix)
+        return out
+
+    def _state_items(self, prefix):
+        """``(dotted name, Tensor)`` for what :meth:`state_dict` saves, shared ones repeated."""
+        transient = self.__dict__.get("_non_persistent", ())
+        for name, param in self._registry("_parameters").items():
+            if param is not None:
+                yield prefix + name, param
+        for name, buf in self._registry("_buffers").items():
+            if buf is not None and name not in transient:
+                yield prefix + name, buf
+        for name, child in self._registry("_modules").items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
+
+    def _save_state(self, out, prefix):
+        for name, value in self._state_items(prefix):
+            out[name] = np.array(_numpy(value), copy=True)
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays (or Tensors) from ``state_dict`` (a mapping such as :meth:`state_dict`'s or
+        ``np.load``'s) into the parameters and buffers; ``strict``: the keys must match.
+        Returns torch's ``(missing_keys, unexpected_keys)`` named tuple.
+
+        >>> import numpy as np, contract as ct
+        >>> a, b = ct.nn.Linear(2, 1), ct.nn.Linear(2, 1)
+        >>> b.load_state_dict(a.state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> bool((a.weight == b.weight).all())
+        True
+        """
+        targets = OrderedDict(self._state_items(""))
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        values = {k: _numpy(state_dict[k]) for k in targets if k in state_dict}
+        errors = [f"size mismatch for {k}: copying a param with shape {v.shape} from checkpoint, "
+                  f"the shape in current model is {tuple(targets[k].shape)}"
+                  for k, v in values.items() if v.shape != tuple(targets[k].shape)]
+        if strict and missing:
+            errors.append(f"Missing key(s) in state_dict: {', '.join(map(repr, missing))}")
+        if strict and unexpected:
+            errors.append(f"Unexpected key(s) in state_dict: {', '.join(map(repr, unexpected))}")
+        if errors:
+            raise ContractError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                                + "\n\t".join(errors))
+        for key, value in values.items():
+            _copy_into(targets[key], value)
+        return IncompatibleKeys(missing, unexpected)
 
     # -- training --------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
@@ -183,6 +275,46 @@ class Module:
 
     def eval(self):
         return self.train(False)
+
+    def to(self, *args, dtype=None, device=None):
+        """Cast the floating parameters and buffers to ``dtype`` and/or move every one to
+        ``device``, in place (the same Parameter objects, as torch's); returns the module.
+
+        >>> import contract as ct
+        >>> ct.nn.Linear(2, 1).to(ct.float64).weight.dtype
+        dtype('float64')
+        """
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
+                device = arg
+            else:
+                dtype = arg
+        for module in self.modules():
+            for registry in ("_parameters", "_buffers"):
+                for t in module._registry(registry).values():
+                    if is_tensor(t):
+                        _convert(t, dtype, device)
+        return self
+
+    def double(self):
+        """Floating parameters and buffers to float64 (``to(ct.float64)``).
+
+        >>> import contract as ct
+        >>> ct.nn.BatchNorm1d(2).double().running_var.dtype
+        dtype('float64')
+        """
+        from contract.tensors.creation import float64
+        return self.to(float64)
+
+    def float(self):
+        """Floating parameters and buffers to float32 (``to(ct.float32)``).
+
+        >>> import contract as ct
+        >>> ct.nn.Linear(2, 1).double().float().bias.dtype
+        dtype('float32')
+        """
+        from contract.tensors.creation import float32
+        return self.to(float32)
 
     def requires_grad_(self, requires_grad=True):
         for param in self.parameters():

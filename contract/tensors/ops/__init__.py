@@ -8,10 +8,10 @@ tensor([3., 3.])
 """
 from contract.tensors.core import Tensor
 from contract.tensors.ops import (arith, complex, elementwise, inplace, join, linalg, power,
-                                  reduce, rounding, semiring, shape)
+                                  reduce, rounding, semiring, shape, softmax)
 
-MODULES = (arith, power, rounding, complex, elementwise, reduce, semiring, linalg, shape, join,
-           inplace)
+MODULES = (arith, power, rounding, complex, elementwise, reduce, semiring, softmax, linalg, shape,
+           join, inplace)
 for _module in MODULES:
     for _name, _fn in _module.METHODS.items():
         setattr(Tensor, _name, _fn)
