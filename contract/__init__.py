@@ -6,7 +6,7 @@ array([[1., 1.],
        [1., 1.]])
 """
 from contract.errors import ContractError, EquationSyntaxError, ShapeError
-from contract.engine.api import einsum, plan
+from contract.engine.api import einsum, einsum_path, plan
 from contract.engine.plan import Plan, Step
 from contract.engine.semirings import Semiring, get_semiring, register_semiring
 from contract.engine.kernels.blocks import block_elements, block_limit, set_block_limit
@@ -45,7 +45,7 @@ __all__ = [
     # errors
     "ContractError", "EquationSyntaxError", "ShapeError",
     # einsum, plans, semirings, slicing
-    "einsum", "plan", "Plan", "Step", "Semiring", "get_semiring", "register_semiring",
+    "einsum", "einsum_path", "plan", "Plan", "Step", "Semiring", "get_semiring", "register_semiring",
     "block_elements", "block_limit", "set_block_limit", "SlicedPlan", "slice_plan", "sliced",
     # autograd
     "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
