@@ -37,6 +37,7 @@ from contract.tensors.ops.shape import (
     reshape, flatten, permute, transpose, t, unsqueeze, squeeze, clone, gather, chunk, flip,
     transpose as swapaxes)
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
+from contract.tensors.ops.einops_style import rearrange, reduce, repeat
 from contract import nn, testing
 
 __version__ = "0.1.0"
@@ -65,6 +66,8 @@ __all__ = [
     "outer", "diagonal", "trace", "tensordot", "inner", "ger", "reshape", "flatten", "permute",
     "transpose", "t", "unsqueeze", "squeeze", "clone", "gather", "chunk", "flip", "swapaxes",
     "cat", "concat", "concatenate", "stack", "meshgrid",
+    # einops-style
+    "rearrange", "reduce", "repeat",
     # subpackages
     "nn", "testing",
 ]
