@@ -72,12 +72,16 @@ def _assert_same(got, want):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("pattern, shape, sizes", REARRANGE, ids=[c[0] for c in REARRANGE])
-def test_rearrange_matches_einops(pattern, shape, sizes):
+SHAPING = [("rearrange",) + c for c in REARRANGE] + [("repeat",) + c for c in REPEAT]
+
+
+@pytest.mark.parametrize("kind, pattern, shape, sizes", SHAPING,
+                         ids=[f"{c[0]}:{c[1]}" for c in SHAPING])
+def test_rearrange_and_repeat_match_einops(kind, pattern, shape, sizes):
     x = _data(shape)
-    want = einops.rearrange(x, pattern, **sizes)
-    _assert_same(ct.rearrange(x, pattern, **sizes), want)
-    _assert_same(ct.rearrange(ct.tensor(x), pattern, **sizes), want)
+    want = getattr(einops, kind)(x, pattern, **sizes)
+    _assert_same(getattr(ct, kind)(x, pattern, **sizes), want)
+    _assert_same(getattr(ct, kind)(ct.tensor(x), pattern, **sizes), want)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["logsumexp"])
@@ -88,14 +92,6 @@ def test_reduce_matches_einops(pattern, shape, sizes, reduction):
     want = einops.reduce(x, pattern, how, **sizes)
     _assert_same(ct.reduce(x, pattern, reduction, **sizes), want)
     _assert_same(ct.reduce(ct.tensor(x), pattern, reduction, **sizes), want)
-
-
-@pytest.mark.parametrize("pattern, shape, sizes", REPEAT, ids=[c[0] for c in REPEAT])
-def test_repeat_matches_einops(pattern, shape, sizes):
-    x = _data(shape)
-    want = einops.repeat(x, pattern, **sizes)
-    _assert_same(ct.repeat(x, pattern, **sizes), want)
-    _assert_same(ct.repeat(ct.tensor(x), pattern, **sizes), want)
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int32", "uint8", "bool", "float16", "float32",
@@ -261,3 +257,16 @@ def test_a_semiring_name_is_a_reduction():
     np.testing.assert_array_equal(ct.reduce(np.abs(x), "a b -> b", "maxtimes"),
                                   np.abs(x).max(axis=0))
     np.testing.assert_array_equal(ct.reduce(x, "a b -> b", "minplus"), x.min(axis=0))
+
+
+def test_dask_arrays_stay_dask():
+    da = pytest.importorskip("dask.array")
+    x = _data((2, 3, 4, 6), seed=11)
+    lazy = da.from_array(x, chunks=(1, 3, 4, 3))
+    for fn, args, sizes in [(ct.rearrange, ("b c (h p) (w q) -> b (c p q) h w",), {"p": 2, "q": 2}),
+                            (ct.reduce, ("b c h w -> b c", "mean"), {}),
+                            (ct.reduce, ("b c h w -> b c", "prod"), {}),
+                            (ct.repeat, ("b c h w -> b c h w k",), {"k": 2})]:
+        got = fn(lazy, *args, **sizes)
+        assert isinstance(got, da.Array)
+        np.testing.assert_allclose(got.compute(), fn(x, *args, **sizes), rtol=1e-12)
