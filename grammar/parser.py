@@ -51,12 +51,14 @@ _PARSER = Lark((Path(__file__).parent / "einsum.lark").read_text(encoding="utf-8
 # and where the longest prefix that could still be completed ends.  Each character has one
 # way to match, so neither expression backtracks more than linearly.
 _CHAR = _PARSER.get_terminal("NAME").pattern.value[:-1]          # one label character
-_TERM = rf"(?:{_CHAR}|\s|\.\.\.|\((?:{_CHAR}|\s)*\))*"
+_SPACE = _PARSER.get_terminal("WS").pattern.value[:-1]           # one whitespace character
+_TERM = rf"(?:{_CHAR}|{_SPACE}|\.\.\.|\((?:{_CHAR}|{_SPACE})*\))*"
 _VALID = re.compile(rf"{_TERM}(?:,{_TERM})*(?:->{_TERM})?")
-_VIABLE = re.compile(rf"{_TERM}(?:,{_TERM})*(?:->{_TERM})?(?:\((?:{_CHAR}|\s)*)?")
+_VIABLE = re.compile(rf"{_TERM}(?:,{_TERM})*(?:->{_TERM})?(?:\((?:{_CHAR}|{_SPACE})*)?")
 # letter mode without spaces, groups or '...' (generated networks): no parser needed
-_LETTER = r"[^\x00-\x40\x5b-\x60\x7b-\x9f\s\ud800-\udfff]"      # NAME's less digits and '_'
+_LETTER = r"[^\x00-\x40\x5b-\x60\x7b-\xa0\ud800-\udfff]"      # NAME's less digits and '_'
 _PLAIN = re.compile(rf"{_LETTER}*(?:,{_LETTER}*)*(?:->{_LETTER}*)?")
+_BLANK = re.compile(f"{_SPACE}*")
 _WINDOW = 60          # characters of a long equation shown around the caret
 
 
@@ -76,14 +78,14 @@ def caret(text: str, column: int) -> str:
         …i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i,i$
                                                                     ^
     """
-    shown = [_shown(c) for c in text]
-    start, end = 0, len(shown)
-    if len(shown) > _WINDOW + 20:
-        end = min(len(shown), max(column - 1 + _WINDOW // 2, _WINDOW))
+    start, end = 0, len(text)
+    if len(text) > _WINDOW + 20:
+        end = min(len(text), max(column - 1 + _WINDOW // 2, _WINDOW))
         start = max(0, end - _WINDOW)
-    head, tail = ("…" if start else ""), ("…" if end < len(shown) else "")
-    pad = len(head) + sum(len(s) for s in shown[start:max(column - 1, 0)])
-    return f"    {head}{''.join(shown[start:end])}{tail}\n    {' ' * pad}^"
+    shown = [_shown(c) for c in text[start:end]]
+    head, tail = ("…" if start else ""), ("…" if end < len(text) else "")
+    pad = len(head) + sum(len(s) for s in shown[:max(column - 1 - start, 0)])
+    return f"    {head}{''.join(shown)}{tail}\n    {' ' * pad}^"
 
 
 def shorten(text: str, width: int = _WINDOW) -> str:
@@ -147,8 +149,8 @@ def _located_error(text: str) -> EquationSyntaxError:
     before, is_open, group = (term.rpartition("(") if term.rfind("(") > term.rfind(")")
                               else (term, "", ""))
     state = "".join(part for part, present in [
-        ("a,", len(done) > int(arrow)), ("a->", arrow), ("a", before.strip()),
-        ("(", is_open), ("a", group.strip())] if present)
+        ("a,", len(done) > int(arrow)), ("a->", arrow), ("a", not _BLANK.fullmatch(before)),
+        ("(", is_open), ("a", not _BLANK.fullmatch(group))] if present)
     rest = text[stop:stop + 64]
     try:
         _PARSER.parse(state + rest)

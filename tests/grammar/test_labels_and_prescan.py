@@ -18,11 +18,21 @@ from contract.grammar.equation import ELLIPSIS
 
 
 def test_get_symbol_labels_parse_one_character_each():
-    symbols = [opt_einsum.get_symbol(i) for i in range(5600)]   # 5620 is a space (U+1680)
-    eq = parse("".join(symbols) + "->" + symbols[75] + symbols[107])
+    # past 5620 get_symbol emits Unicode spaces (U+1680, U+2000..., U+3000 at 12148), which
+    # opt_einsum reads as labels too: only ASCII whitespace and the no-break space separate
+    symbols = [opt_einsum.get_symbol(i) for i in range(12200)]
+    assert "\u1680" in symbols and "\u3000" in symbols
+    eq = parse("".join(symbols) + "->" + symbols[75] + symbols[107] + symbols[5620])
     assert eq.inputs[0] == tuple((s,) for s in symbols)
-    assert eq.output == (("×",), ("÷",)) and not eq.named
+    assert eq.output == (("×",), ("÷",), ("\u1680",)) and not eq.named
     assert parse(eq.text) == eq
+    halves = "".join(symbols[:6000]) + "," + "".join(symbols[6000:]) + "->"
+    assert [len(term) for term in parse(halves).inputs] == [6000, 6200]
+
+
+def test_whitespace_is_ascii_whitespace_and_the_no_break_space():
+    assert parse("i\xa0j, j\tk -> i k").named
+    assert parse("i\u3000j").inputs[0] == (("i",), ("\u3000",), ("j",))
 
 
 def test_symbols_past_the_letters_contract():
@@ -69,7 +79,7 @@ def test_other_numbers_are_refused_with_a_caret(text, words):
 
 
 # the pre-scan and Lark must agree on every text: validity, column and message
-_ALPHABET = list("ij k,.->()\t$1_×")
+_ALPHABET = list("ij k,.->()\t$1_×\u3000\xa0")
 
 
 def _lark(text):
