@@ -19,9 +19,11 @@ from contract.engine.operands import (as_array, run_plan, special_type,
 from contract.engine.numpy_options import check_casting, copy_into, numpy_keywords, ordered
 from contract.engine.plan import Plan
 from contract.errors import ContractError
+from contract.grammar.equation import Equation
 
 _NDARRAY = np.ndarray
 _PLAIN = (str, type(None))
+_EQUATIONS = (str, Equation)          # text, or a parsed Equation (ct.rearrange and kin)
 
 
 def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=None,
@@ -49,7 +51,7 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
         out, order, casting = numpy_keywords(sizes)
         if out is not None and argmax:
             raise ContractError("out= is not supported with argmax=True")
-    if (out is None and not sizes and not argmax and args and type(args[0]) is str
+    if (out is None and not sizes and not argmax and args and type(args[0]) in _EQUATIONS
             and type(optimize) is str and type(memory_limit) in _PLAIN
             and order is None and casting is None):
         found = _cached_call(args, optimize, semiring, dtype, memory_limit)

@@ -27,7 +27,7 @@ import operator
 from dataclasses import dataclass
 from functools import lru_cache
 from math import prod
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -53,10 +53,11 @@ class Recipe:
     equation: Equation           # left -> right (repeat: left, new -> right)
     reduced: Tuple[str, ...]     # labels only on the left, '...' when only the left has it
     new: Tuple[str, ...]         # labels only on the right (repeat)
-    split: Equation              # left -> kept labels, then the reduced ones (prod, Tensors)
-    merge: Equation              # kept labels -> right (groups merged, anonymous axes)
+    split: Equation              # reduce: left -> kept labels, then the reduced ones;
+                                 # repeat: left -> right's labels, new ones as size-1 axes
+    merge: Equation              # split's output -> right (groups merged, anonymous axes)
     kept: int                    # axes of ``split``'s output before the reduced ones, '...' not
-    scaled: Equation             # left, () -> right: the mean with its 1/n operand
+    scaled: Optional[Equation]   # left, () -> right: the mean with its 1/n operand
 
 
 def _check_sides(kind, pattern, left, right):
@@ -103,18 +104,29 @@ def recipe(pattern, kind) -> Recipe:
     only_right = tuple(x for x in right_labels if x not in left_labels)
     _check_labels(kind, pattern, only_left, only_right)
     reduced = only_left + ((ELLIPSIS,) if ELLIPSIS in left and ELLIPSIS not in right else ())
-    kept = tuple(ELLIPSIS if axis == ELLIPSIS else (label,) for axis in right
-                 for label in ((ELLIPSIS,) if axis == ELLIPSIS else axis))
     new_term = tuple((label,) for label in only_right)
-    inputs = (left, new_term) if kind == "repeat" else (left,)
+    if kind == "repeat":         # new axes of size 1 where the right side has them
+        flat = _flat(right)
+        holes = tuple(() if axis != ELLIPSIS and axis[0] in only_right else axis
+                      for axis in flat)
+        return Recipe(Equation((left, new_term), right, True, True), (), only_right,
+                      Equation((left,), holes, True, True),
+                      Equation((flat,), right, True, True), 0, None)
+    kept = _flat(right)
     return Recipe(
-        equation=Equation(inputs, right, True, True),
+        equation=Equation((left,), right, True, True),
         reduced=reduced, new=only_right,
         split=Equation((left,), kept + tuple(x if x == ELLIPSIS else (x,) for x in reduced),
                        True, True),
         merge=Equation((kept,), right, True, True),
         kept=sum(1 for axis in kept if axis != ELLIPSIS),
         scaled=Equation((left, ()), right, True, True))
+
+
+def _flat(term):
+    """A term's axes one label each (groups split, anonymous axes dropped, '...' kept)."""
+    return tuple(ELLIPSIS if axis == ELLIPSIS else (label,) for axis in term
+                 for label in ((ELLIPSIS,) if axis == ELLIPSIS else axis))
 
 
 def failed(kind, pattern, err):
@@ -225,8 +237,13 @@ def reduce(tensor, pattern, reduction, **axes_lengths):
 
 
 def repeat(tensor, pattern, **axes_lengths):
-    """einops' ``repeat``: axes only on the right are new, of the sizes given as keywords;
-    the einsum of the tensor and a ones operand holding the new axes.
+    """einops' ``repeat``: axes only on the right are new, of the sizes given as keywords.
+
+    It is the einsum of the tensor and a ones operand holding the new axes (``"h w, c ->
+    h w c"``), run as einops runs it: an einsum that lays the tensor out as the right side
+    with size-1 axes for the new ones (a view), those repeated to their sizes (the
+    backend's ``tile``), then the einsum that merges the right side's groups (a view of the
+    tiled array); the result is a new contiguous array.
 
     >>> import numpy as np
     >>> repeat(np.array([[1, 2]]), "h w -> (h c) w", c=2)
@@ -235,17 +252,47 @@ def repeat(tensor, pattern, **axes_lengths):
     """
     tensor = stacked(tensor)
     try:
-        found = recipe(pattern, "repeat")
-        missing = [name for name in found.new if name not in axes_lengths]
-        if missing:
-            raise ContractError(f"new axis {missing[0]!r} needs its size as a keyword, e.g. "
-                                f"{missing[0]}=3")
-        array = _array_of(tensor)
-        shape = tuple(_size(name, axes_lengths[name]) for name in found.new)
-        ones = backend_for([array]).full(shape, 1, array.dtype)
-        return einsum(found.equation, tensor, ones, dtype=array.dtype, **axes_lengths)
+        return spread(tensor, recipe(pattern, "repeat"), axes_lengths, _tile, _contiguous)
     except ContractError as err:
         raise failed("repeat", pattern, err) from None
+
+
+def spread(tensor, found: Recipe, axes_lengths, broadcast, contiguous):
+    """:func:`repeat`'s steps; ``broadcast(x, shape)`` and ``contiguous(x)`` are the array
+    type's own (the Tensor layer passes differentiable ones)."""
+    missing = [name for name in found.new if name not in axes_lengths]
+    if missing:
+        raise ContractError(f"new axis {missing[0]!r} needs its size as a keyword, e.g. "
+                            f"{missing[0]}=3")
+    sizes = {name: _size(name, axes_lengths[name]) for name in found.new}
+    given = {name: size for name, size in axes_lengths.items() if name not in sizes}
+    view = einsum(found.split, tensor, **given)
+    flat, have = found.merge.inputs[0], tuple(np.shape(view))
+    extra = len(have) - sum(1 for axis in flat if axis != ELLIPSIS)
+    shape, k = [], 0
+    for axis in flat:
+        width = extra if axis == ELLIPSIS else 1
+        shape += have[k:k + width] if axis == ELLIPSIS or axis[0] not in sizes else [
+            sizes[axis[0]]]
+        k += width
+    value = broadcast(view, tuple(shape))
+    if found.merge.inputs[0] != found.merge.output:
+        value = einsum(found.merge, value)
+    return contiguous(value)
+
+
+def _tile(array, shape):
+    """``array`` repeated along its size-1 axes to ``shape``: the backend's ``tile`` (a
+    contiguous copy in block copies, as einops does it)."""
+    reps = tuple(n if have == 1 else 1 for have, n in zip(np.shape(array), shape))
+    return backend_for([array]).xp.tile(array, reps)
+
+
+def _contiguous(array):
+    """A new C-ordered array where ``array`` is a (broadcast) view; Dask arrays are kept."""
+    if getattr(array, "flags", None) is None:
+        return array
+    return backend_for([array]).xp.ascontiguousarray(array)
 
 
 def _size(name, value):

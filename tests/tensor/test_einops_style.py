@@ -270,3 +270,11 @@ def test_dask_arrays_stay_dask():
         got = fn(lazy, *args, **sizes)
         assert isinstance(got, da.Array)
         np.testing.assert_allclose(got.compute(), fn(x, *args, **sizes), rtol=1e-12)
+
+
+def test_expand_to_an_empty_axis_is_empty_and_differentiable():
+    t = ct.ones(1, 3, requires_grad=True)
+    y = t.expand(0, 3)                      # torch: an empty view; it was a reshape error
+    assert y.shape == (0, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.zeros((1, 3)))

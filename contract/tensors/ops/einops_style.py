@@ -2,7 +2,8 @@
 
 The work is the engine's (:mod:`contract.engine.einops_style`): each call is an einsum
 (real or semiring) over the pattern, so on Tensors it is differentiable through the
-einsum VJP.  For Tensors this module adds torch's rules where a reduction has its own:
+einsum VJP; ``repeat`` broadcasts with ``expand`` (its gradient is the sum einsum).
+For Tensors this module adds torch's rules where a reduction has its own:
 ``max`` / ``min`` share the gradient evenly between ties (``amax`` / ``amin``), ``prod``
 sends each element the product of the others (exact with zeros), and ``mean`` of an
 integer tensor raises as torch does.  A list of tensors is stacked on a new first axis,
@@ -23,6 +24,7 @@ from contract.tensors.core import Tensor
 from contract.tensors.ops.join import stack
 from contract.tensors.ops.reduce import _need_float, prod
 from contract.tensors.ops.semiring import tensor_amax, tensor_amin
+from contract.tensors.ops.shape import contiguous, expand
 
 # reductions whose Tensor gradient follows torch's own rule rather than the semiring's
 _TORCH_RULES = {"max": tensor_amax, "min": tensor_amin, "prod": prod}
@@ -76,4 +78,11 @@ def repeat(tensor, pattern, **axes_lengths):
     tensor([[1., 1.],
             [2., 2.]])
     """
-    return engine.repeat(_stacked(tensor), pattern, **axes_lengths)
+    tensor = _stacked(tensor)
+    if not isinstance(tensor, Tensor):
+        return engine.repeat(tensor, pattern, **axes_lengths)
+    try:
+        return engine.spread(tensor, engine.recipe(pattern, "repeat"), axes_lengths,
+                             lambda t, shape: expand(t, shape), contiguous)
+    except ContractError as err:
+        raise engine.failed("repeat", pattern, err) from None
