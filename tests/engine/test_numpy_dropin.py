@@ -173,3 +173,8 @@ def test_a_parsed_equation_is_an_equation():
     eq = ct.grammar.parse("hw -> hw", named=True)
     x = np.arange(3.0)
     np.testing.assert_array_equal(ct.einsum(eq, x), x)
+
+
+def test_register_semiring_with_a_name_says_what_it_takes():
+    with pytest.raises(ct.ContractError, match="takes a Semiring record"):
+        ct.register_semiring("foo")
