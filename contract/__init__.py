@@ -6,7 +6,7 @@ array([[1., 1.],
        [1., 1.]])
 """
 from contract.errors import ContractError, EquationSyntaxError, ShapeError
-from contract.engine.api import einsum, plan
+from contract.engine.api import einsum, einsum_path, plan
 from contract.engine.plan import Plan, Step
 from contract.engine.semirings import Semiring, get_semiring, register_semiring
 from contract.engine.kernels.blocks import block_elements, block_limit, set_block_limit
@@ -38,6 +38,7 @@ from contract.tensors.ops.shape import (
     transpose as swapaxes)
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
 from contract.tensors.ops.softmax import softmax, log_softmax, norm
+from contract.tensors.ops.einops_style import rearrange, reduce, repeat
 from contract import linalg, nn, optim, testing
 
 __version__ = "0.1.0"
@@ -46,7 +47,7 @@ __all__ = [
     # errors
     "ContractError", "EquationSyntaxError", "ShapeError",
     # einsum, plans, semirings, slicing
-    "einsum", "plan", "Plan", "Step", "Semiring", "get_semiring", "register_semiring",
+    "einsum", "einsum_path", "plan", "Plan", "Step", "Semiring", "get_semiring", "register_semiring",
     "block_elements", "block_limit", "set_block_limit", "SlicedPlan", "slice_plan", "sliced",
     # autograd
     "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
@@ -66,6 +67,8 @@ __all__ = [
     "outer", "diagonal", "trace", "tensordot", "inner", "ger", "reshape", "flatten", "permute",
     "transpose", "t", "unsqueeze", "squeeze", "clone", "gather", "chunk", "flip", "swapaxes",
     "cat", "concat", "concatenate", "stack", "meshgrid", "softmax", "log_softmax", "norm",
+    # einops-style
+    "rearrange", "reduce", "repeat",
     # namespaces
     "linalg", "nn", "optim", "testing",
 ]

@@ -60,6 +60,9 @@ def policy(dtypes, reduces: bool, dtype=None):
     ``reduces`` is True when the einsum sums a label or multiplies two or
     more operands (so integers could overflow their own width).
     """
+    for i, d in enumerate(dtypes):
+        if d is not None and np.dtype(d).kind not in "biufc":
+            raise ContractError(f"operand {i} is not numeric: an array of dtype {np.dtype(d)}")
     if dtype is not None:
         result = as_dtype(dtype, torch_names=False)
         _refuse_complex_drop(dtypes, result)

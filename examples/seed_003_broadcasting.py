@@ -45,8 +45,8 @@ print(t3.data_ptr() == t2.data_ptr())              # False: contiguous() copied
 # Initialization, view, empty, unsqueeze
 print(tuple(ct.randn([2, 3, 4]).shape))            # (2, 3, 4)
 print(tuple(ct.randn([2, 3, 4]).view(-1, 4).shape))  # (6, 4)
-print(ct.empty((2, 3), dtype=ct.int64).shape)      # torch.Size([2, 3]) (values uninitialised)
-print(ct.randn([2, 3, 4]).unsqueeze(dim=1).shape)  # torch.Size([2, 1, 3, 4])
+print(ct.empty((2, 3), dtype=ct.int64).shape)      # ct.Size([2, 3]) (values uninitialised)
+print(ct.randn([2, 3, 4]).unsqueeze(dim=1).shape)  # ct.Size([2, 1, 3, 4])
 rand = ct.randn(3)
 print(rand.clone().requires_grad_().requires_grad)  # True
 print(ct.arange(start=0, end=5, step=1))           # tensor([0, 1, 2, 3, 4])
@@ -67,8 +67,8 @@ print(tuple(labels[:, None].shape))                # (3, 1)
 
 # Permute
 x = ct.randn(2, 3, 5)
-print(x.size())                                    # torch.Size([2, 3, 5])
-print(ct.permute(x, (2, 0, 1)).size())             # torch.Size([5, 2, 3])
+print(x.size())                                    # ct.Size([2, 3, 5])
+print(ct.permute(x, (2, 0, 1)).size())             # ct.Size([5, 2, 3])
 
 # Meshgrid
 X = ct.tensor([1, 2, 3, 4])

@@ -10,7 +10,7 @@ or a tuple of labels (one label for a plain axis, several for a group
 >>> eq.output, eq.text
 ((('i',), ('k',)), 'ij,jk->ik')
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Tuple, Union
 
 ELLIPSIS = "..."
@@ -26,6 +26,9 @@ class Equation:
     output: Term
     explicit: bool
     named: bool
+    # each term as written (names, groups as tuples of names, '...'), the output last when
+    # explicit: what error messages quote (see grammar/explain.py); not part of equality
+    written: Tuple[tuple, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def text(self) -> str:

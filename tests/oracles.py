@@ -109,6 +109,14 @@ def _wide_chain(n):
     return _c(eq, *[(2, 2)] * n, oracle=_opt(eq), tags=("network", "wide"))
 
 
+def _symbol_chain(n):
+    """A chain of ``n`` matrices labelled by opt_einsum.get_symbol, the labels the ecosystem's
+    generators emit (index 75 is '×', 107 is '÷': symbols, not letters)."""
+    labels = [opt_einsum.get_symbol(k) for k in range(n + 1)]
+    eq = ",".join(labels[k] + labels[k + 1] for k in range(n)) + "->" + labels[0] + labels[n]
+    return _c(eq, *[(2, 2)] * n, oracle=_opt(eq), tags=("network", "wide"))
+
+
 def _wide_outer_sum(n):
     labels = [_cjk(k) for k in range(n)]
     eq = ",".join(labels) + "->" + "".join(labels[:3])
@@ -295,7 +303,7 @@ NETWORKS = [
     _lattice(3, 3), _lattice(4, 4), _lattice(2, 5, size=3),
     _random_network(10, 14, seed=1), _random_network(15, 20, seed=2),
     _random_network(20, 26, seed=3), _random_network(30, 40, seed=4),
-    _wide_chain(60), _wide_outer_sum(56),
+    _wide_chain(60), _wide_outer_sum(56), _symbol_chain(120),
 ]
 
 CORPUS = (BASIC + DIAGONALS + EMBEDDINGS + ELLIPSES + BROADCAST + ZERO_SIZE + ZERO_D + NAMED

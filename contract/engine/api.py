@@ -10,16 +10,20 @@ path search, no string building.
 """
 import numpy as np
 
+from contract.backends import backend_for
 from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.engine.argmax import einsum_argmax
 from contract.engine.cache import cached_plan, lookup
 from contract.engine.operands import (as_array, run_plan, special_type,
                                       split_arguments, to_arrays)
+from contract.engine.numpy_options import check_casting, copy_into, numpy_keywords, ordered
 from contract.engine.plan import Plan
 from contract.errors import ContractError
+from contract.grammar.equation import Equation
 
 _NDARRAY = np.ndarray
 _PLAIN = (str, type(None))
+_EQUATIONS = (str, Equation)          # text, or a parsed Equation (ct.rearrange and kin)
 
 
 def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=None,
@@ -28,7 +32,8 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
 
     ``out=array`` writes the result into that array, as in ``numpy.einsum`` (same
     shape, a dtype the result casts to safely); an int ``out=`` is the size of a
-    label named ``out``.
+    label named ``out``.  numpy's ``order=`` and ``casting=`` are honoured too
+    (:mod:`contract.engine.numpy_options`).
 
     >>> import numpy as np, contract as ct
     >>> ct.einsum("ii->i", np.arange(9.).reshape(3, 3))
@@ -38,18 +43,22 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
            [ 9., 13.]])
     >>> c = np.zeros(2); ct.einsum("ij->i", np.ones((2, 3)), out=c) is c, c
     (True, array([3., 3.]))
+    >>> ct.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((3, 2)), order="F").flags.f_contiguous
+    True
     """
-    out = None
-    if sizes and "out" in sizes and _is_out_array(sizes["out"]):
-        out = sizes.pop("out")           # numpy's out= (None: its default), not a label size
+    out = order = casting = None
+    if sizes:
+        out, order, casting = numpy_keywords(sizes)
         if out is not None and argmax:
             raise ContractError("out= is not supported with argmax=True")
-    if (out is None and not sizes and not argmax and args and type(args[0]) is str
-            and type(optimize) is str and type(memory_limit) in _PLAIN):
+    if (out is None and not sizes and not argmax and args and type(args[0]) in _EQUATIONS
+            and type(optimize) is str and type(memory_limit) in _PLAIN
+            and order is None and casting is None):
         found = _cached_call(args, optimize, semiring, dtype, memory_limit)
         if found is not None:
             return found
-    return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out)
+    return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out,
+                        order, casting)
 
 
 def _cached_call(args, optimize, semiring, dtype, memory_limit):
@@ -77,16 +86,15 @@ def _cached_call(args, optimize, semiring, dtype, memory_limit):
     return found.execute(_NUMPY, ops, dtypes)
 
 
-def _is_out_array(value):
-    """Whether an ``out=`` keyword is numpy's output argument (an array or None), not the
-    size of a label named ``out`` (an int)."""
-    return not isinstance(value, (int, np.integer))
-
-
-def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out=None):
+def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out=None,
+                 order=None, casting=None):
     if argmax:
-        return einsum_argmax(args, optimize=optimize, semiring=semiring, dtype=dtype,
-                             memory_limit=memory_limit, **sizes)
+        if casting is not None:
+            _, operands = split_arguments(args)
+            check_casting(casting, [np.dtype(a.dtype) for a in to_arrays(operands)], dtype)
+        found = einsum_argmax(args, optimize=optimize, semiring=semiring, dtype=dtype,
+                              memory_limit=memory_limit, **sizes)
+        return (ordered(found[0], order, []), found[1]) if order else found
     equation, operands = split_arguments(args)
     entry = special_type(operands)
     arrays = ([entry.array(op) if isinstance(op, entry.kind) else op for op in operands]
@@ -94,7 +102,66 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, o
     found = cached_plan(equation, [np.shape(a) for a in arrays], optimize, semiring, dtype,
                         memory_limit, sizes)
     options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
-    return run_plan(found, arrays if entry is None else operands, options, out=out)
+    ops = arrays if entry is None else operands
+    if casting is not None:
+        check_casting(casting, [np.dtype(a.dtype) for a in arrays], dtype)
+    if out is None or casting in (None, "safe"):
+        value = run_plan(found, ops, options, out=out)
+        return value if out is not None else ordered(value, order, arrays)
+    kind = backend_for(arrays).xp.ndarray if entry is None else None
+    if kind is None or not isinstance(out, kind):
+        raise ContractError(f"out must be an array of the operands' kind, got "
+                            f"{type(out).__name__}")
+    return copy_into(out, run_plan(found, ops, options), casting)
+
+
+def einsum_path(*args, optimize="greedy", memory_limit=None, **sizes):
+    """``numpy.einsum_path``: the ``(path, report)`` pair for the plan ``ct.einsum`` would
+    run, the path in numpy's form (``["einsum_path", (0, 1), ...]``, which ``optimize=``
+    of ``ct.einsum`` and ``numpy.einsum`` take back).
+
+    ``optimize``: any of ``ct.einsum``'s, ``True`` (``"greedy"``) or numpy's
+    ``(name, memory_limit)`` pair.
+
+    >>> import numpy as np, contract as ct
+    >>> a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))
+    >>> path, report = ct.einsum_path("ij,jk,kl->il", a, b, c)
+    >>> path
+    ['einsum_path', (1, 2), (0, 1)]
+    >>> print(report.splitlines()[0])
+      Complete contraction:  ij,jk,kl->il
+    >>> ct.einsum("ij,jk,kl->il", a, b, c, optimize=path).shape
+    (2, 5)
+    """
+    if optimize is True:
+        optimize = "greedy"
+    if (isinstance(optimize, (tuple, list)) and len(optimize) == 2
+            and isinstance(optimize[0], str) and optimize[0] != "einsum_path"):
+        optimize, memory_limit = optimize[0], int(optimize[1])
+    equation, operands = split_arguments(args)
+    found = plan(equation, *[_operand_or_array(op, i) for i, op in enumerate(operands)],
+                 optimize=optimize, memory_limit=memory_limit, **sizes)
+    return ["einsum_path"] + [tuple(step) for step in found.path], found.numpy_report()
+
+
+def _operand_or_array(op, i):
+    """An operand for :func:`plan`: a registered type or an array (a tuple operand, which
+    ``plan`` would read as a shape, becomes an array as numpy reads it)."""
+    return op if special_type([op]) else as_array(op, i)
+
+
+def _check_not_a_shape(item, i):
+    """Refuse what looks like a mistyped shape (``"3x4"``, ``(3, 4.0)``) instead of reading
+    it as an array."""
+    if isinstance(item, str):
+        raise ContractError(f"operand {i} of ct.plan is the str {item!r}; give a shape as a "
+                            f"tuple of ints, e.g. (3, 4), or an array")
+    if isinstance(item, tuple) and item and all(isinstance(d, (int, float, np.number))
+                                                 for d in item):
+        bad = next(d for d in item if isinstance(d, bool) or not isinstance(d, (int, np.integer)))
+        raise ContractError(f"shape {item} of operand {i} has a size that is not an int "
+                            f"({bad!r}); a tuple of numbers is a shape (pass np.array(...) "
+                            f"for an array operand)")
 
 
 def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=None,
@@ -110,11 +177,13 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
     """
     shapes, dtypes = [], []
     for i, item in enumerate(operands_or_shapes):
-        if isinstance(item, tuple) and all(isinstance(d, (int, np.integer)) for d in item):
+        if isinstance(item, tuple) and all(isinstance(d, (int, np.integer))
+                                           and not isinstance(d, bool) for d in item):
             if any(d < 0 for d in item):
                 raise ContractError(f"shape {item} of operand {i} has a negative size")
             shapes.append(tuple(int(d) for d in item))
         else:
+            _check_not_a_shape(item, i)
             entry = special_type([item])
             array = as_array(entry.array(item) if entry else item, i)
             shapes.append(tuple(array.shape))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from contract.grammar.equation import ELLIPSIS, Equation
+from contract.grammar.explain import rank_hint
+from contract.grammar.parser import shorten
 from contract.errors import ContractError, ShapeError
 from contract.engine.kernels.real import MAX_DIMS
 
@@ -61,11 +63,12 @@ def _expand_terms(eq: Equation, shapes):
         if ELLIPSIS in term:
             if len(shape) < fixed:
                 raise ShapeError(f"operand {i} has {len(shape)} dimensions but its term "
-                                 f"needs at least {fixed}")
+                                 f"needs at least {fixed}{rank_hint(eq, i, len(shape))}")
             ell_dims.append(len(shape) - fixed)
         elif len(shape) != fixed:
             raise ShapeError(f"operand {i} has {len(shape)} dimensions but its term has {fixed} "
-                             f"(shape {tuple(shape)}); use '...' to broadcast extra dimensions")
+                             f"(shape {tuple(shape)}); use '...' to broadcast extra dimensions"
+                             f"{rank_hint(eq, i, len(shape))}")
         else:
             ell_dims.append(0)
     width = max(ell_dims, default=0)
@@ -149,6 +152,9 @@ def _resolve_groups(sizes: _Sizes, groups, tentative):
                 sizes.size[unknown[0]] = dim // known
                 sizes.seen[unknown[0]] = (operand, dim // known)
                 tentative.discard(unknown[0])
+            elif not labels and dim != 1:
+                raise ShapeError(f"the anonymous axis (1 or ()) of operand {operand} has size "
+                                 f"{dim}; an anonymous axis has size 1")
             elif known != dim:
                 raise ShapeError(f"group ({' '.join(labels)}) in operand {operand} has size "
                                  f"{known} but the axis has size {dim}")
@@ -209,8 +215,8 @@ def _prep_operand(axes, shape, size, number):
 def bind(eq: Equation, shapes, given: Dict[str, int]) -> Bound:
     """Bind ``eq`` to operand ``shapes`` (``given``: keyword label sizes)."""
     if len(shapes) != len(eq.inputs):
-        raise ContractError(f"the equation {eq.text!r} has {len(eq.inputs)} input terms but "
-                            f"{len(shapes)} operands were given")
+        raise ContractError(f"the equation {shorten(eq.text)!r} has {len(eq.inputs)} input "
+                            f"terms but {len(shapes)} operands were given")
     expanded, out_axes = _expand_terms(eq, shapes)
     size = _label_sizes(expanded, shapes, given)
     number: Dict[str, int] = {}

@@ -62,7 +62,7 @@ def plan_key(equation, shapes, optimize="auto", semiring="real", dtype=None,
 def lookup(key):
     """The Plan for ``key`` (from :func:`plan_key`), built on a miss."""
     equation, optimize, semiring, dtype, memory_limit, sizes = map(_value, key[:6])
-    return build_plan(as_equation(equation), key[6:], optimize, semiring, dtype,
+    return build_plan(as_equation(equation, len(key) - 6), key[6:], optimize, semiring, dtype,
                       memory_limit, sizes)
 
 
@@ -77,8 +77,8 @@ def cached_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
         key = plan_key(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
         hash(key)
     except TypeError:            # an unhashable option (an optimizer object): plan afresh
-        return build_plan(as_equation(equation), shapes, optimize, semiring, dtype,
-                          memory_limit, sizes)
+        return build_plan(as_equation(equation, len(shapes)), shapes, optimize, semiring,
+                          dtype, memory_limit, sizes)
     return lookup(key)
 
 

@@ -29,3 +29,20 @@ def format_plan(plan) -> str:
     lines.append(f"  total {plan.flops} flops, largest intermediate "
                  f"{plan.largest_intermediate} elements")
     return "\n".join(lines)
+
+
+def format_numpy_report(plan, labels, naive_flops, rows) -> str:
+    """``numpy.einsum_path``'s report: totals, then per step its scaling (labels met), the
+    step and what remains; ``rows`` are ``(scaling, current, remaining)``."""
+    scaling = max([r[0] for r in rows], default=0)
+    speedup = naive_flops / plan.flops if plan.flops else 1.0
+    lines = [f"  Complete contraction:  {plan.equation}",
+             f"         Naive scaling:  {labels}",
+             f"     Optimized scaling:  {scaling}",
+             f"      Naive FLOP count:  {naive_flops:.3e}",
+             f"  Optimized FLOP count:  {plan.flops:.3e}",
+             f"   Theoretical speedup:  {speedup:3.3f}",
+             f"  Largest intermediate:  {plan.largest_intermediate:.3e} elements",
+             "-" * 74, "%6s %24s %40s" % ("scaling", "current", "remaining"), "-" * 74]
+    lines += ["%4d    %24s %40s" % row for row in rows]
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from contract.backends import backend_for
 from contract.errors import ContractError
 from contract.grammar import parse, parse_sublists
 from contract.grammar.equation import Equation
+from contract.grammar.parser import count_terms, shorten
 
 _NDARRAY = np.ndarray
 
@@ -51,10 +52,11 @@ def special_type(operands):
 
 def split_arguments(args):
     """``(equation text or Equation, operands)`` from einsum's positional arguments: an
-    equation then operands, or numpy's interleaved ``op0, sub0, op1, sub1, ..., [out]``."""
+    equation (text or a parsed Equation) then operands, or numpy's interleaved ``op0, sub0,
+    op1, sub1, ..., [out]``."""
     if not args:
         raise ContractError("einsum needs an equation (or interleaved operands and sublists)")
-    if isinstance(args[0], str):
+    if isinstance(args[0], (str, Equation)):
         return args[0], list(args[1:])
     operands, sublists = list(args[0::2]), list(args[1::2])
     output = None
@@ -63,9 +65,24 @@ def split_arguments(args):
     return parse_sublists(sublists, output), operands
 
 
-def as_equation(equation):
-    """An Equation from text (parsed, cached by the grammar) or an Equation."""
-    return equation if isinstance(equation, Equation) else parse(equation)
+_LONG = 1000       # characters: a text this long is counted before it is parsed
+
+
+def as_equation(equation, operands=None):
+    """An Equation from text (parsed, cached by the grammar) or an Equation.
+
+    With ``operands`` (a count), a long text with another number of terms is refused before
+    it is parsed, so it is rejected at once (a short one is parsed first: its syntax errors
+    come first).
+    """
+    if isinstance(equation, Equation):
+        return equation
+    if operands is not None and isinstance(equation, str) and len(equation) > _LONG:
+        terms = count_terms(equation)
+        if terms is not None and terms != operands:
+            raise ContractError(f"the equation {shorten(equation)!r} has {terms} input terms "
+                                f"but {operands} operands were given")
+    return parse(equation)
 
 
 def to_arrays(operands):
@@ -77,20 +94,35 @@ def as_array(op, i):
     """One operand as an array: NumPy-typed arrays (CuPy, Dask, ...) kept, the rest read by
     ``np.asarray`` as np.einsum reads them (np.matrix, lists, scalars, torch tensors)."""
     if isinstance(op, _NDARRAY) and type(op) is not _NDARRAY:
-        return np.asarray(op)           # np.matrix, masked arrays: read as np.einsum does
+        op = np.asarray(op)             # np.matrix, masked arrays: read as np.einsum does
     if hasattr(op, "shape") and hasattr(op, "dtype"):
         try:
-            np.dtype(op.dtype)
-            return op
+            kind = np.dtype(op.dtype).kind
         except TypeError:               # not a NumPy dtype (a torch tensor): read it below
-            pass
+            kind = None
+        if kind is not None:
+            if kind not in _NUMERIC:
+                raise ContractError(f"operand {i} is not numeric: an array of dtype {op.dtype}")
+            return op
     try:
         array = np.asarray(op)
     except (ValueError, TypeError, RuntimeError) as err:
         raise ContractError(f"operand {i} cannot be read as an array: {err}") from None
-    if array.dtype == object:
-        raise ContractError(f"operand {i} is not numeric (an object array from {type(op)})")
+    if array.dtype.kind not in _NUMERIC:
+        raise ContractError(f"operand {i} is not numeric: {_described(op, array)}")
     return array
+
+
+_NUMERIC = "biufc"          # bool, ints, floats, complex: what an einsum multiplies and adds
+
+
+def _described(op, array):
+    """What a non-numeric operand is, for an error message."""
+    if isinstance(op, str):
+        return f"the str {shorten(op, 20)!r}"
+    if array.dtype == object:
+        return f"an object array from {type(op).__name__}"
+    return f"an array of dtype {array.dtype}"
 
 
 def run_plan(plan, operands, options=None, out=None):

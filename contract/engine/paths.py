@@ -5,6 +5,7 @@
 """
 import numbers
 from dataclasses import dataclass
+from math import prod
 from typing import Tuple
 
 import opt_einsum
@@ -40,6 +41,8 @@ def check_optimize(optimize):
                                 f"{', '.join(OPTIMIZERS)}, a PathOptimizer, an explicit path "
                                 f"or False") from None
         return optimize
+    if isinstance(optimize, (list, tuple)) and optimize[:1] in (["einsum_path"], ("einsum_path",)):
+        optimize = optimize[1:]         # numpy.einsum_path's path: its header, then the steps
     try:
         return tuple(tuple(int(i) for i in step) for step in optimize)
     except (TypeError, ValueError):
@@ -59,6 +62,25 @@ def _check_explicit(path, n):
                             f"must contract all {n} operands into one")
 
 
+MEMORY_LIMITS = ("max_input",)
+
+
+def resolve_memory_limit(memory_limit, shapes):
+    """``memory_limit`` in elements: None, a positive int, or ``"max_input"`` (the size of
+    the largest operand, as numpy and opt_einsum read it); other values are checked by
+    :func:`check_request`.
+
+    >>> resolve_memory_limit("max_input", [(2, 3), (3, 4)]), resolve_memory_limit(5, [(2,)])
+    (12, 5)
+    """
+    if not isinstance(memory_limit, str):
+        return memory_limit
+    if memory_limit not in MEMORY_LIMITS:
+        raise ContractError(f"memory_limit must be a positive int (elements), None or "
+                            f"'max_input', got {memory_limit!r}")
+    return max([prod(shape) for shape in shapes] + [1])
+
+
 def check_request(optimize, n, memory_limit):
     """Raise ContractError for an explicit path that does not fit ``n`` operands or a bad
     ``memory_limit`` (also where no search runs: one operand, zero-size labels)."""
@@ -66,8 +88,8 @@ def check_request(optimize, n, memory_limit):
         _check_explicit(optimize, n)
     if memory_limit is not None and (not isinstance(memory_limit, numbers.Integral)
                                      or isinstance(memory_limit, bool) or memory_limit < 1):
-        raise ContractError(f"memory_limit must be a positive int (elements) or None, "
-                            f"got {memory_limit!r}")
+        raise ContractError(f"memory_limit must be a positive int (elements), None or "
+                            f"'max_input', got {memory_limit!r}")
 
 
 # Refining the default path: seeded random-greedy trials, as many as the path's cost

@@ -18,10 +18,11 @@ import numpy as np
 from contract.engine.bind import Bound, bind
 from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.dtypes import as_dtype, policy
-from contract.engine.describe import format_plan
+from contract.engine.describe import format_numpy_report, format_plan
 from contract.engine.kernels.real import LETTERS, MAX_DIMS, reshape_view
 from contract.engine.operands import run_plan
-from contract.engine.paths import PathResult, check_optimize, check_request, find_path
+from contract.engine.paths import (PathResult, check_optimize, check_request, find_path,
+                                   resolve_memory_limit)
 from contract.engine.semirings import get_semiring
 from contract.errors import ContractError, ShapeError
 
@@ -277,6 +278,27 @@ class Plan:
     def __str__(self):
         return format_plan(self)
 
+    def numpy_report(self) -> str:
+        """The report ``numpy.einsum_path`` prints, for this plan's path (``ct.einsum_path``).
+
+        >>> import contract as ct
+        >>> print(ct.plan("ij,jk->ik", (2, 3), (3, 4)).numpy_report().splitlines()[0])
+          Complete contraction:  ij,jk->ik
+        """
+        bound = self._bound
+        names, sep = _display_names(bound)
+        work = [tuple(t) for t in bound.terms]
+        rows = []
+        for k, step in enumerate(self.steps):
+            last = k == len(self.steps) - 1       # numpy's last step writes the output order
+            out = bound.output if last else step.output
+            work = [t for j, t in enumerate(work) if j not in step.operands] + [out]
+            rows.append((len(set().union(*map(set, step.inputs))),
+                         _step_text(step.inputs, out, names, sep),
+                         _step_text(work, bound.output, names, sep)))
+        naive = _step_flops(bound.terms, bound.output, bound.sizes) if bound.terms else 0
+        return format_numpy_report(self, len(bound.sizes), naive, rows)
+
 
 def _run(xp, ops, program, whole=False):
     """Run ``program``'s kernels over the working list ``ops``; the result (or, with
@@ -365,6 +387,7 @@ def build_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
     :func:`contract.engine.cache.cached_plan` keep the plans)."""
     ring = get_semiring(semiring)
     optimize = check_optimize(optimize)
+    memory_limit = resolve_memory_limit(memory_limit, shapes)
     bound = bind(equation, shapes, sizes or {})
     _check_dims(bound.output_full, lambda: "the output")
     if 0 in bound.sizes or len(bound.terms) == 1:

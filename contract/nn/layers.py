@@ -4,7 +4,7 @@
 >>> net = ct.nn.Sequential(ct.nn.Conv2d(3, 4, 3), ct.nn.ReLU(), ct.nn.SumPool2d(2),
 ...                        ct.nn.Flatten(), ct.nn.Linear(4 * 3 * 3, 2))
 >>> net(ct.rand(5, 3, 8, 8)).shape
-torch.Size([5, 2])
+ct.Size([5, 2])
 """
 import math
 from collections import OrderedDict
@@ -64,7 +64,7 @@ class Conv2d(_ConvNd):
 
     >>> import contract as ct
     >>> ct.nn.Conv2d(3, 16, 2, stride=2)(ct.rand(32, 3, 60, 60)).shape
-    torch.Size([32, 16, 30, 30])
+    ct.Size([32, 16, 30, 30])
     """
     _n = 2
 
@@ -74,7 +74,7 @@ class Conv3d(_ConvNd):
 
     >>> import contract as ct
     >>> ct.nn.Conv3d(2, 4, 3, padding=1)(ct.rand(1, 2, 5, 5, 5)).shape
-    torch.Size([1, 4, 5, 5, 5])
+    ct.Size([1, 4, 5, 5, 5])
     """
     _n = 3
     _function = staticmethod(F.conv3d)

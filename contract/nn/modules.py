@@ -9,7 +9,7 @@ once); ``zero_grad()`` clears their gradients; ``module(x)`` calls ``forward``.
 ...     def forward(self, x):
 ...         return ct.sum(x, dim=1)
 >>> SumLayer()(ct.ones(8, 32, 64)).shape
-torch.Size([8, 64])
+ct.Size([8, 64])
 >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU(), ct.nn.Linear(4, 1))
 >>> [name for name, _ in net.named_parameters()]
 ['0.weight', '0.bias', '2.weight', '2.bias']
@@ -339,7 +339,7 @@ class Linear(Module):
 
     >>> import contract as ct
     >>> ct.nn.Linear(3, 2)(ct.ones(5, 3)).shape
-    torch.Size([5, 2])
+    ct.Size([5, 2])
     """
 
     def __init__(self, in_features, out_features, bias=True):

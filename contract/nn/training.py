@@ -161,7 +161,7 @@ class BatchNorm2d(_BatchNorm):
 
     >>> import contract as ct
     >>> ct.nn.BatchNorm2d(3)(ct.randn(4, 3, 5, 5)).shape
-    torch.Size([4, 3, 5, 5])
+    ct.Size([4, 3, 5, 5])
     """
 
     _dims = (4,)

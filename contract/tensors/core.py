@@ -11,7 +11,7 @@ matmul is lowered to an einsum equation text (see the README table).
 >>> import contract as ct
 >>> x = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
 >>> x.shape, x.dtype, x.device, x.is_leaf
-(torch.Size([2, 2]), dtype('float32'), device(type='cpu'), True)
+(ct.Size([2, 2]), dtype('float32'), device(type='cpu'), True)
 >>> (x * x).sum()
 tensor(30., grad_fn=<SumBackward0>)
 """
@@ -26,12 +26,12 @@ from contract.tensors.format import format_tensor
 
 
 class Size(tuple):
-    """A shape (a tuple), printed as torch prints it."""
+    """A shape (a tuple), printed as ``ct.Size([2, 3])`` (torch prints ``torch.Size``)."""
 
     __slots__ = ()
 
     def __repr__(self):
-        return f"torch.Size({list(self)})"
+        return f"ct.Size({list(self)})"
 
     def numel(self):
         n = 1

@@ -95,7 +95,8 @@ def _add_bench(commands) -> None:
                       help="a generated network: chain, lattice, tree, regular, hyper, e.g. "
                            "regular:n=30,degree=3,bond=4,seed=1")
     what.add_argument("--instance", action="append", default=[], metavar="NAME",
-                      help="a named instance of the optional einsum_benchmark package")
+                      help="an instance of the optional einsum_benchmark package, by name, or "
+                           "a local instance file in its format (.pkl)")
     how = bench.add_argument_group("how to measure")
     how.add_argument("--optimize", nargs="+", metavar="OPT", help=OPTIMIZER_HELP)
     how.add_argument("--engines", metavar="LIST",

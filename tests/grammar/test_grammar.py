@@ -145,7 +145,7 @@ def test_text_round_trips():
 # (equation, column of the offending character, words the message must hold)
 SYNTAX = [
     ("- >", 1, "'-'"), ("ij->i->j", 6, "'->'"), ("(ij", 4, "end"), ("ij)", 3, "')'"),
-    ("...i...", 5, "more than one '...'"), ("i1j", 2, "'1'"), ("i$j", 2, "'$'"),
+    ("...i...", 5, "more than one '...'"), ("i2j", 2, "'2'"), ("i$j", 2, "'$'"),
     ("ij- >ik", 3, "'-'"), ("((i))", 2, "'('"), ("i.j", 2, "'.'"), ("..", 1, "'.'"),
     ("ij,jk->ik,", 10, "','"), ("->->", 3, "'->'"), ("ij\n->i$", 7, "'$'"),
     ("i j k->(i", 10, "end"), ("a b,c 3", 7, "'3'"), ("ij->(i)(", 9, "end"),

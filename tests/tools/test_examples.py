@@ -68,10 +68,10 @@ def test_seed_003_broadcasting():
     assert_lines(out, [
         "(5, 7, 3)", "(5, 3, 4, 1)", "(4, 1)", "(1, 4)", "True", "(True, False)",
         "view on a non-contiguous tensor: ShapeError", "False", "(6, 4)",
-        "torch.Size([2, 1, 3, 4])", "tensor([0, 1, 2, 3, 4])",
+        "ct.Size([2, 1, 3, 4])", "tensor([0, 1, 2, 3, 4])",
         "tensor([ 3.0000,  4.7500,  6.5000,  8.2500, 10.0000])",
         "tensor([-10.,  -5.,   0.,   5.,  10.])", "tensor([-10.])",
-        "torch.Size([5, 2, 3])", "tensor([[1.3000, 2.2000, 3.1000]])",
+        "ct.Size([5, 2, 3])", "tensor([[1.3000, 2.2000, 3.1000]])",
         "tensor([[1, 1],", "        [4, 3]])",
     ])
     assert len(re.findall(r"^not broadcastable: ", out, re.M)) == 2

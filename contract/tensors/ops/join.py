@@ -2,7 +2,7 @@
 
 >>> import contract as ct
 >>> ct.stack([ct.ones(2), ct.zeros(2)]).shape, ct.cat([ct.ones(2), ct.ones(3)]).shape
-(torch.Size([2, 2]), torch.Size([5]))
+(ct.Size([2, 2]), ct.Size([5]))
 """
 import numpy as np
 

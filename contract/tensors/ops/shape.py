@@ -144,7 +144,8 @@ def expand(input, *sizes):
         raise ShapeError(f"the expanded size {list(sizes)} does not fit the tensor's shape "
                          f"{tuple(input.shape)}") from None
     xp = _xp_of(input._data)
-    if not any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
+    if out.size == input._data.size and not any(s == 0 and n > 1
+                                                for s, n in zip(out.strides, out.shape)):
         out = input._data.reshape(target)       # nothing repeats: a writable view, as torch
 
         def fn(a):

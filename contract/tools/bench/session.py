@@ -7,6 +7,8 @@
 ['ij,jk->ik', 'ab,bc,cd->ad']
 """
 import json
+import os
+import pickle
 import sys
 from typing import List
 
@@ -57,7 +59,40 @@ def _from_file(path: str) -> List[Instance]:
     return found
 
 
+# what einsum_benchmark's instance files hold: NumPy arrays and scalars (nothing else runs)
+_PICKLED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")} | {
+    (f"numpy.{core}.{module}", name) for core in ("core", "_core")
+    for module, name in (("multiarray", "_reconstruct"), ("multiarray", "scalar"),
+                         ("numeric", "_frombuffer"))}
+
+
+class _ArraysOnly(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _PICKLED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of an instance file")
+
+
+def _from_instance_file(path: str) -> Instance:
+    """An einsum_benchmark instance file: a pickled ``(format_string, tensors, path_metas,
+    result_sum)``; only NumPy arrays and scalars are unpickled."""
+    try:
+        with open(path, "rb") as handle:
+            data = _ArraysOnly(handle).load()
+        equation, tensors = data[0], data[1]
+        shapes = tuple(tuple(int(d) for d in t.shape) for t in tensors)
+    except (OSError, pickle.UnpicklingError, EOFError, TypeError, IndexError, KeyError,
+            AttributeError, ValueError) as err:
+        raise ContractError(f"cannot read an einsum_benchmark instance from {path!r}: "
+                            f"{err}") from None
+    if not isinstance(equation, str):
+        raise ContractError(f"{path!r}: the first item of an instance is its equation text")
+    return Instance(os.path.splitext(os.path.basename(path))[0], equation, shapes)
+
+
 def _named(name: str) -> Instance:
+    if os.path.isfile(name):
+        return _from_instance_file(name)
     try:
         import einsum_benchmark
     except ImportError:
