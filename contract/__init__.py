@@ -37,6 +37,8 @@ from contract.tensors.ops.shape import (
     reshape, flatten, permute, transpose, t, unsqueeze, squeeze, clone, gather, chunk, flip,
     transpose as swapaxes)
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
+from contract.tensors.dispatch import overridable
+from contract.compiler import compile  # noqa: A001
 from contract import nn, testing
 
 __version__ = "0.1.0"
@@ -65,6 +67,16 @@ __all__ = [
     "outer", "diagonal", "trace", "tensordot", "inner", "ger", "reshape", "flatten", "permute",
     "transpose", "t", "unsqueeze", "squeeze", "clone", "gather", "chunk", "flip", "swapaxes",
     "cat", "concat", "concatenate", "stack", "meshgrid",
+    # compiled programs
+    "compile",
     # subpackages
     "nn", "testing",
 ]
+
+# a ct.* Tensor function called with a traced tensor (inside ct.compile) is recorded, not run
+for _name in __all__:
+    _fn = globals()[_name]
+    if callable(_fn) and getattr(_fn, "__module__", "").startswith("contract.tensors.") \
+            and not isinstance(_fn, type):
+        globals()[_name] = overridable(_fn)
+del _name, _fn

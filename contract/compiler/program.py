@@ -1,0 +1,310 @@
+"""``ct.compile``: signatures, programs and their replay.
+
+A call's *signature* is, for each Tensor or array argument (nested tuples, lists and
+dicts walked), its array type (the device), shape, dtype and ``requires_grad``; every
+other argument by value (hashable, else ContractError); and whether grad mode is on.
+The first call per signature traces the function (:mod:`contract.compiler.trace`),
+fuses its multilinear ops into networks (:mod:`contract.compiler.fuse`) and keeps
+the result as a :class:`Program`: a list of compiled steps (a network runs its Plan
+on Tensors as one recorded op, whose backward is the einsum VJP of the plan; a
+barrier calls the eager op).  Later calls with that signature only replay the steps:
+no tracing, no parsing, no path search.
+
+>>> import contract as ct
+>>> f = ct.compile(lambda a, b, x: a @ b @ x)
+>>> a, b, x = ct.ones(4, 5), ct.ones(5, 6), ct.ones(6)
+>>> f(a, b, x).tolist()
+[30.0, 30.0, 30.0, 30.0]
+>>> [p.equation for p in f.program(a, b, x).networks]
+['ij,jk,k->i']
+"""
+import functools
+import inspect
+
+import numpy as np
+
+from contract.autograd import is_grad_enabled, no_grad
+from contract.errors import ContractError
+from contract.compiler.fuse import partition, pair_outputs
+from contract.compiler.graph import Ref, cse, fill, refs, walk
+from contract.compiler.listing import format_program
+from contract.compiler.trace import Tracer, op_name
+from contract.tensors.core import Tensor
+from contract.tensors.einsum import run_plan_tensors
+
+_NDARRAY = np.ndarray
+
+
+# -- signatures ----------------------------------------------------------------------
+def _is_array(x):
+    return isinstance(x, _NDARRAY) or (hasattr(x, "__array_namespace__")
+                                       and hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+def _key(obj, leaves):
+    """The signature part of one argument; tensors and arrays go to ``leaves``."""
+    if isinstance(obj, Tensor):
+        data = obj._data
+        leaves.append(obj)
+        return (type(data), data.shape, data.dtype, obj.requires_grad)
+    kind = type(obj)
+    if kind is list or isinstance(obj, tuple):
+        return (kind, tuple([_key(item, leaves) for item in obj]))
+    if kind is dict:
+        return (dict, tuple([(k, _key(v, leaves)) for k, v in obj.items()]))
+    if _is_array(obj):
+        leaves.append(obj)
+        return (type(obj), obj.shape, obj.dtype, "array")
+    try:
+        hash(obj)
+    except TypeError:
+        raise ContractError(f"ct.compile: an argument of type {kind.__name__} is not "
+                            f"hashable, so it cannot be part of the call signature (non-tensor "
+                            f"arguments are compiled in by value): pass a tuple instead, or "
+                            f"capture it in the function") from None
+    return (kind, obj)
+
+
+def signature(args, kwargs):
+    """``(key, leaves)``: the hashable signature of a call and its tensor/array arguments.
+
+    >>> import contract as ct
+    >>> key, leaves = signature((ct.ones(2), 3), {})
+    >>> len(leaves), key[-1]
+    (1, (<class 'int'>, 3))
+    """
+    leaves = []
+    key = [is_grad_enabled()]
+    for a in args:
+        if type(a) is Tensor:
+            data = a._data
+            leaves.append(a)
+            key.append((type(data), data.shape, data.dtype, a.requires_grad))
+        else:
+            key.append(_key(a, leaves))
+    if kwargs:
+        key.append(_key(kwargs, leaves))
+    return tuple(key), leaves
+
+
+# -- steps -------------------------------------------------------------------------------
+def _filler(template):
+    """A function env -> ``template`` filled (fast for a flat tuple of Refs and values)."""
+    if type(template) in (tuple, list) and all(type(t) is not tuple and type(t) is not list
+                                               and type(t) is not dict for t in template):
+        parts = tuple((True, t.id) if type(t) is Ref else (False, t) for t in template)
+        return lambda env: [env[x] if is_ref else x for is_ref, x in parts]
+    if type(template) is dict and not refs(template):
+        return lambda env: template
+    return lambda env: fill(template, env)
+
+
+def _network_step(net, grad):
+    plan, leaves, out = net.plan, net.leaves, net.out
+
+    def run(env):
+        env[out] = run_plan_tensors(plan, [env[v] for v in leaves])
+
+    def run_without_grad(env):
+        with no_grad():
+            run(env)
+    return run if grad else run_without_grad
+
+
+def _barrier_step(node, grad):
+    fn, args, kwargs = node.fn, _filler(node.args), node.kwargs
+    kwfill = _filler(kwargs) if refs(kwargs) else None
+    template, inplace = node.template, node.inplace
+    simple = type(template) is Ref and not inplace
+    target = node.args[0].id if inplace and type(node.args[0]) is Ref else None
+
+    def call(env):
+        return fn(*args(env), **(kwfill(env) if kwfill is not None else kwargs))
+
+    if not node.grad and grad:
+        inner = call
+
+        def call(env):
+            with no_grad():
+                return inner(env)
+
+    def run(env):
+        result = call(env)
+        if simple:
+            env[template.id] = result
+        elif inplace:
+            env[template.id] = env[target] if target is not None else result
+        else:
+            for vid, tensor in pair_outputs(template, result):
+                env[vid] = tensor
+    return run
+
+
+# -- programs ------------------------------------------------------------------------
+class Program:
+    """The lowered program of one call signature: networks and barrier ops in order.
+
+    ``networks``: the Plans, in execution order; ``flops``: their FLOPs summed;
+    ``str(program)``: each network as einsum text with its plan table, and the barrier
+    ops between them.
+    """
+
+    def __init__(self, name, graph, steps, inputs, out_template, arrays, grad):
+        self.name, self._graph, self.steps = name, graph, tuple(steps)
+        self._inputs, self._template, self._arrays = tuple(inputs), out_template, arrays
+        values = graph.values
+        self._base = [v.obj if v.kind in ("const", "live") else None for v in values]
+        self.networks = tuple(s.plan for s in self.steps if s.kind == "network")
+        self.flops = sum(p.flops for p in self.networks)
+        self._run = [_network_step(s, graph.nodes[s.root].grad or not grad)
+                     if s.kind == "network"
+                     else _barrier_step(graph.nodes[s.node], grad) for s in self.steps]
+        self._single = self._single_network()
+        self.guards = ()        # (captured Tensor, its requires_grad when traced)
+
+    def current(self):
+        """Whether every captured Tensor still needs (or not) a gradient as when traced."""
+        return all(t.requires_grad == flag for t, flag in self.guards)
+
+    def _single_network(self):
+        """The network when the program is one network over the inputs and returns its
+        result (replay then runs the plan directly)."""
+        if len(self.steps) != 1 or self.steps[0].kind != "network" or self._arrays:
+            return None
+        net = self.steps[0]
+        if type(self._template) is not Ref or self._template.id != net.out:
+            return None
+        position = {v: k for k, v in enumerate(self._inputs)}
+        if not all(v in position for v in net.leaves):
+            return None
+        return net.plan, tuple(position[v] for v in net.leaves)
+
+    def __call__(self, leaves):
+        single = self._single
+        if single is not None:
+            plan, order = single
+            return run_plan_tensors(plan, [leaves[k] for k in order])
+        env = self._base[:]
+        for vid, leaf in zip(self._inputs, leaves):
+            env[vid] = leaf if isinstance(leaf, Tensor) else Tensor._wrap(leaf)
+        for run in self._run:
+            run(env)
+        out = fill(self._template, env)
+        return _unwrap(out) if self._arrays else out
+
+    def __repr__(self):
+        return (f"<Program {self.name}: {len(self.networks)} networks, "
+                f"{len(self.steps) - len(self.networks)} barrier ops, flops={self.flops}>")
+
+    def __str__(self):
+        return format_program(self)
+
+
+def _unwrap(obj):
+    return walk(obj, lambda x: x._data if isinstance(x, Tensor) else x)
+
+
+class Compiled:
+    """A compiled function: call it as the function; ``program(*args)`` shows what runs."""
+
+    def __init__(self, fn, optimize="auto", memory_limit=None):
+        if not callable(fn):
+            raise ContractError(f"ct.compile expects a function, got {type(fn).__name__}")
+        self.fn, self.optimize, self.memory_limit = fn, optimize, memory_limit
+        self._programs = {}
+        functools.update_wrapper(self, fn, updated=())
+
+    def __call__(self, *args, **kwargs):
+        key, leaves = signature(args, kwargs)
+        program = self._programs.get(key)
+        if program is None or (program.guards and not program.current()):
+            program = self._build(key, leaves, args, kwargs)
+        return program(leaves)
+
+    def __get__(self, obj, owner=None):
+        """As a method (``@ct.compile`` on a ``def`` in a class): bound to ``obj``."""
+        return self if obj is None else functools.partial(self, obj)
+
+    def program(self, *args, **kwargs):
+        """The :class:`Program` these arguments run (traced and built if needed)."""
+        key, leaves = signature(args, kwargs)
+        program = self._programs.get(key)
+        if program is None or (program.guards and not program.current()):
+            program = self._build(key, leaves, args, kwargs)
+        return program
+
+    def _build(self, key, leaves, args, kwargs):
+        name = getattr(self.fn, "__name__", type(self.fn).__name__)
+        tracer = Tracer(name)
+        with tracer:
+            handles = []        # one input per tensor argument, aliases included
+
+            def leaf(x):
+                if isinstance(x, Tensor) or _is_array(x):
+                    handles.append(tracer.input(x))
+                    return handles[-1]
+                return x
+            targs, tkwargs = walk(args, leaf), walk(kwargs, leaf)
+            result = self.fn(*targs, **tkwargs)
+            template = tracer.template(result)
+        _name_inputs(tracer.graph, self.fn, targs, tkwargs)
+        if not tracer.inplace_seen:
+            template = cse(tracer.graph, template)
+        inputs = [h._v for h in handles]
+        steps = partition(tracer.graph, refs(template), self.optimize, self.memory_limit)
+        arrays = bool(leaves) and not any(isinstance(x, Tensor) for x in leaves)
+        program = Program(name, tracer.graph, steps, inputs, template, arrays, key[0])
+        # a captured Tensor is a constant while it needs no gradient, an operand while it does
+        program.guards = tuple((t, t.requires_grad) for t in tracer.captured_tensors)
+        self._programs[key] = program
+        return program
+
+    def __repr__(self):
+        return f"<compiled {getattr(self.fn, '__name__', self.fn)!r}: " \
+               f"{len(self._programs)} signatures>"
+
+
+def _name_inputs(graph, fn, args, kwargs):
+    """Name each input value after the parameter it came in (``x``, ``params[0]``)."""
+    try:
+        target = fn.forward if callable(getattr(fn, "forward", None)) else fn
+        bound = inspect.signature(target).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        bound = {f"arg{k}": a for k, a in enumerate(args)}
+        bound.update(kwargs)
+
+    def walk(obj, path):
+        if hasattr(obj, "_tracer") and hasattr(obj, "_v"):
+            value = graph.values[obj._v]
+            value.name = value.name or path
+        elif isinstance(obj, (tuple, list)):
+            for k, item in enumerate(obj):
+                walk(item, f"{path}[{k}]")
+        elif isinstance(obj, dict):
+            for k, item in obj.items():
+                walk(item, f"{path}[{k!r}]")
+    for name, value in bound.items():
+        walk(value, name)
+
+
+def compile(fn=None, *, optimize="auto", memory_limit=None):  # noqa: A001 (ct.compile)
+    """Compile a Tensor program: each chain of multilinear ops runs as one planned einsum.
+
+    ``ct.compile(fn)`` or ``@ct.compile`` (or ``@ct.compile(optimize=...)``).  The result
+    computes what ``fn`` computes, gradients included; ``f.program(*args)`` is the
+    lowered program for those arguments.  See README "Compiled programs".
+
+    >>> import contract as ct
+    >>> @ct.compile
+    ... def f(x, y):
+    ...     return (x * y).sum(1)
+    >>> x = ct.ones(3, 4)
+    >>> f(x, x).tolist(), f.program(x, x).networks[0].equation
+    ([4.0, 4.0, 4.0], 'ij,ij->i')
+    """
+    if fn is None:
+        return lambda f: Compiled(f, optimize, memory_limit)
+    return Compiled(fn, optimize, memory_limit)
+
+
+__all__ = ["Compiled", "Program", "compile", "signature", "op_name"]
