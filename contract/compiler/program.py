@@ -28,8 +28,8 @@ from contract.errors import ContractError
 from contract.compiler.fuse import partition, pair_outputs
 from contract.compiler.graph import Ref, cse, fill, refs, walk
 from contract.compiler.listing import format_program
-from contract.compiler.trace import Tracer, op_name
-from contract.tensors.core import Tensor
+from contract.compiler.trace import Tracer, op_name, tracing
+from contract.tensors.core import Tensor, to_device
 from contract.tensors.einsum import run_plan_tensors
 
 _NDARRAY = np.ndarray
@@ -149,22 +149,40 @@ class Program:
     ops between them.
     """
 
-    def __init__(self, name, graph, steps, inputs, out_template, arrays, grad):
+    def __init__(self, name, graph, steps, inputs, out_template, arrays, grad, device="cpu"):
         self.name, self._graph, self.steps = name, graph, tuple(steps)
         self._inputs, self._template, self._arrays = tuple(inputs), out_template, arrays
         values = graph.values
-        self._base = [v.obj if v.kind in ("const", "live") else None for v in values]
+        self._base = [_on_device(v.obj, device) if v.kind == "const" else
+                      v.obj if v.kind == "live" else None for v in values]
         self.networks = tuple(s.plan for s in self.steps if s.kind == "network")
         self.flops = sum(p.flops for p in self.networks)
-        self._run = [_network_step(s, graph.nodes[s.root].grad or not grad)
-                     if s.kind == "network"
-                     else _barrier_step(graph.nodes[s.node], grad) for s in self.steps]
+        runs = [_network_step(s, graph.nodes[s.root].grad or not grad)
+                if s.kind == "network" else _barrier_step(graph.nodes[s.node], grad)
+                for s in self.steps]
+        self._run = [_freeing(run, frees) for run, frees in zip(runs, self._frees())]
         self._single = self._single_network()
         self.guards = ()        # (captured Tensor, its requires_grad when traced)
 
     def current(self):
         """Whether every captured Tensor still needs (or not) a gradient as when traced."""
         return all(t.requires_grad == flag for t, flag in self.guards)
+
+    def _frees(self):
+        """Per step, the values no later step nor the result needs (dropped after it)."""
+        graph, last = self._graph, {}
+        for k, step in enumerate(self.steps):
+            reads = step.leaves if step.kind == "network" else \
+                refs(graph.nodes[step.node].args) + refs(graph.nodes[step.node].kwargs)
+            for v in reads:
+                if graph.values[v].kind == "node":
+                    last[v] = k
+        keep = set(refs(self._template))
+        frees = [[] for _ in self.steps]
+        for v, k in last.items():
+            if v not in keep:
+                frees[k].append(v)
+        return frees
 
     def _single_network(self):
         """The network when the program is one network over the inputs and returns its
@@ -200,6 +218,25 @@ class Program:
         return format_program(self)
 
 
+def _freeing(run, frees):
+    """``run`` followed by dropping the values in ``frees`` from the environment."""
+    if not frees:
+        return run
+
+    def step(env):
+        run(env)
+        for v in frees:
+            env[v] = None
+    return step
+
+
+def _on_device(obj, device):
+    """A constant Tensor on the program's device (its NumPy data copied to CuPy)."""
+    if device == "cpu" or not isinstance(obj, Tensor) or type(obj._data) is not _NDARRAY:
+        return obj
+    return Tensor._wrap(to_device(obj._data, device))
+
+
 def _unwrap(obj):
     return walk(obj, lambda x: x._data if isinstance(x, Tensor) else x)
 
@@ -215,6 +252,8 @@ class Compiled:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args, **kwargs):
+        if tracing():                  # called from a function being traced: inline it
+            return self.fn(*args, **kwargs)
         key, leaves = signature(args, kwargs)
         program = self._programs.get(key)
         if program is None or (program.guards and not program.current()):
@@ -253,7 +292,8 @@ class Compiled:
         inputs = [h._v for h in handles]
         steps = partition(tracer.graph, refs(template), self.optimize, self.memory_limit)
         arrays = bool(leaves) and not any(isinstance(x, Tensor) for x in leaves)
-        program = Program(name, tracer.graph, steps, inputs, template, arrays, key[0])
+        device = "cuda" if tracer.devices else "cpu"
+        program = Program(name, tracer.graph, steps, inputs, template, arrays, key[0], device)
         # a captured Tensor is a constant while it needs no gradient, an operand while it does
         program.guards = tuple((t, t.requires_grad) for t in tracer.captured_tensors)
         self._programs[key] = program

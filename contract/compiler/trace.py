@@ -70,6 +70,11 @@ def user_line():
     return f"{where}: `{text}`" if text else where
 
 
+def tracing():
+    """Whether a trace is running on this thread."""
+    return getattr(_LOCAL, "tracer", None) is not None
+
+
 def current():
     """The tracer running on this thread (ContractError when none is)."""
     tracer = getattr(_LOCAL, "tracer", None)
@@ -102,8 +107,13 @@ class Traced(Tensor):
 
     @property
     def _data(self):
-        raise needs_value(f"`{sys._getframe(1).f_code.co_name}` (reading the data)",
-                          self._tracer)
+        raise ContractError(
+            f"ct.compile: `{sys._getframe(1).f_code.co_name}` read the data of a traced "
+            f"tensor, which has only a shape and a dtype while {self._tracer.name!r} is "
+            f"traced (at {user_line()}). A method of a tensor that is not traced (a captured "
+            f"tensor: `w.matmul(x)`, `w += x`) cannot record x: call it on the traced tensor "
+            f"or as a ct function (`ct.matmul(w, x)`, `w = w + x`). Otherwise pass the value "
+            f"as a non-tensor argument, or compute it outside the compiled function.")
 
     @property
     def _value(self):
@@ -313,6 +323,10 @@ class Tracer:
     # -- recording ---------------------------------------------------------------
     def call(self, fn, args, kwargs):
         """Record ``fn(*args, **kwargs)``; returns what ``fn`` would (traced)."""
+        if getattr(_LOCAL, "tracer", None) is not self:
+            current()               # the ContractError for a tensor that escaped its trace
+            raise ContractError("a traced tensor of another ct.compile trace was used here "
+                                "(did it escape its compiled function?)")
         args, kwargs = walk(tuple(args), self.lift), walk(dict(kwargs), self.lift)
         if fn in INPLACE:
             return self._inplace(fn, args, kwargs)
