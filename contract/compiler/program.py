@@ -88,55 +88,71 @@ def signature(args, kwargs):
 
 
 # -- steps -------------------------------------------------------------------------------
-def _filler(template):
-    """A function env -> ``template`` filled (fast for a flat tuple of Refs and values)."""
-    if type(template) in (tuple, list) and all(type(t) is not tuple and type(t) is not list
-                                               and type(t) is not dict for t in template):
-        parts = tuple((True, t.id) if type(t) is Ref else (False, t) for t in template)
-        return lambda env: [env[x] if is_ref else x for is_ref, x in parts]
-    if type(template) is dict and not refs(template):
-        return lambda env: template
-    return lambda env: fill(template, env)
+def _flat(template):
+    """``((is_ref, item), ...)`` for a flat tuple of arguments, else None."""
+    if type(template) not in (tuple, list) or any(type(t) in (tuple, list, dict)
+                                                  for t in template):
+        return None
+    return tuple((True, t.id) if type(t) is Ref else (False, t) for t in template)
 
 
-def _network_step(net, grad):
-    plan, leaves, out = net.plan, net.leaves, net.out
+def _calling(node):
+    """env -> the node's op applied to its arguments (specialised for flat arguments)."""
+    fn, args, kwargs = node.fn, node.args, node.kwargs
+    parts = _flat(args)
+    if parts is not None and not refs(kwargs):
+        if not kwargs:
+            return lambda env: fn(*[env[x] if is_ref else x for is_ref, x in parts])
+        return lambda env: fn(*[env[x] if is_ref else x for is_ref, x in parts], **kwargs)
+    return lambda env: fn(*fill(args, env), **fill(kwargs, env))
 
+
+def _without_grad(call):
     def run(env):
-        env[out] = run_plan_tensors(plan, [env[v] for v in leaves])
-
-    def run_without_grad(env):
         with no_grad():
-            run(env)
-    return run if grad else run_without_grad
+            return call(env)
+    return run
 
 
-def _barrier_step(node, grad):
-    fn, args, kwargs = node.fn, _filler(node.args), node.kwargs
-    kwfill = _filler(kwargs) if refs(kwargs) else None
-    template, inplace = node.template, node.inplace
-    simple = type(template) is Ref and not inplace
-    target = node.args[0].id if inplace and type(node.args[0]) is Ref else None
+def _network_step(net, grad, frees):
+    plan, leaves, out = net.plan, net.leaves, net.out
+    if grad and not frees:
+        def run(env):
+            env[out] = run_plan_tensors(plan, [env[v] for v in leaves])
+        return run
+    call = (lambda env: run_plan_tensors(plan, [env[v] for v in leaves]))
+    return _stored(call if grad else _without_grad(call), out, frees)
 
-    def call(env):
-        return fn(*args(env), **(kwfill(env) if kwfill is not None else kwargs))
 
+def _stored(call, out, frees):
+    """A step that stores ``call(env)`` as value ``out``, then drops ``frees``."""
+    def run(env):
+        env[out] = call(env)
+        for v in frees:
+            env[v] = None
+    return run
+
+
+def _barrier_step(node, grad, frees):
+    call = _calling(node)
     if not node.grad and grad:
-        inner = call
+        call = _without_grad(call)
+    template = node.template
+    if node.inplace:                    # the updated tensor is the value after the update
+        target = node.args[0].id if type(node.args[0]) is Ref else None
+        update = call
 
         def call(env):
-            with no_grad():
-                return inner(env)
+            result = update(env)
+            return env[target] if target is not None else result
+    if type(template) is Ref:
+        return _stored(call, template.id, frees)
 
     def run(env):
-        result = call(env)
-        if simple:
-            env[template.id] = result
-        elif inplace:
-            env[template.id] = env[target] if target is not None else result
-        else:
-            for vid, tensor in pair_outputs(template, result):
-                env[vid] = tensor
+        for vid, tensor in pair_outputs(template, call(env)):
+            env[vid] = tensor
+        for v in frees:
+            env[v] = None
     return run
 
 
@@ -157,10 +173,9 @@ class Program:
                       v.obj if v.kind == "live" else None for v in values]
         self.networks = tuple(s.plan for s in self.steps if s.kind == "network")
         self.flops = sum(p.flops for p in self.networks)
-        runs = [_network_step(s, graph.nodes[s.root].grad or not grad)
-                if s.kind == "network" else _barrier_step(graph.nodes[s.node], grad)
-                for s in self.steps]
-        self._run = [_freeing(run, frees) for run, frees in zip(runs, self._frees())]
+        self._run = [_network_step(s, graph.nodes[s.root].grad or not grad, frees)
+                     if s.kind == "network" else _barrier_step(graph.nodes[s.node], grad, frees)
+                     for s, frees in zip(self.steps, self._frees())]
         self._single = self._single_network()
         self.guards = ()        # (captured Tensor, its requires_grad when traced)
 
@@ -207,7 +222,8 @@ class Program:
             env[vid] = leaf if isinstance(leaf, Tensor) else Tensor._wrap(leaf)
         for run in self._run:
             run(env)
-        out = fill(self._template, env)
+        template = self._template
+        out = env[template.id] if type(template) is Ref else fill(template, env)
         return _unwrap(out) if self._arrays else out
 
     def __repr__(self):
@@ -216,18 +232,6 @@ class Program:
 
     def __str__(self):
         return format_program(self)
-
-
-def _freeing(run, frees):
-    """``run`` followed by dropping the values in ``frees`` from the environment."""
-    if not frees:
-        return run
-
-    def step(env):
-        run(env)
-        for v in frees:
-            env[v] = None
-    return step
 
 
 def _on_device(obj, device):
