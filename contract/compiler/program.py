@@ -331,7 +331,7 @@ def _name_inputs(graph, fn, args, kwargs):
         walk(value, name)
 
 
-def compile(fn=None, *, optimize="auto", memory_limit=None):  # noqa: A001 (ct.compile)
+def compile(fn=None, optimize="auto", memory_limit=None):  # noqa: A001 (ct.compile)
     """Compile a Tensor program: each chain of multilinear ops runs as one planned einsum.
 
     ``ct.compile(fn)`` or ``@ct.compile`` (or ``@ct.compile(optimize=...)``).  The result
