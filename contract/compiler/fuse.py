@@ -97,7 +97,7 @@ def fold_constants(graph, live):
     constants.  Returns the ids of the folded nodes."""
     folded = set()
     for node in graph.nodes:
-        if node.id not in live or node.inplace:
+        if node.id not in live or node.inplace or not node.pure:
             continue
         inputs = _reads(node)
         if not inputs or any(graph.values[v].kind != "const" for v in inputs):

@@ -89,6 +89,7 @@ class Node:
     epoch: int = 0                 # in-place updates recorded before it
     inplace: bool = False
     line: str = ""                 # where in the traced function
+    pure: bool = True              # same arguments, same result (merged, folded): no RNG
 
 
 @dataclass
@@ -210,11 +211,13 @@ def cse(graph, template):
             key = (node.fn, _key(node.args), _key(node.kwargs), node.grad, node.spec)
         except TypeError:
             key = None
-        earlier = seen.get(key) if key is not None and not node.inplace else None
+        if node.inplace or not node.pure:
+            key = None
+        earlier = seen.get(key) if key is not None else None
         if earlier is not None and len(earlier.outs) == len(node.outs):
             rename.update(zip(node.outs, earlier.outs))
             continue
-        if key is not None and not node.inplace:
+        if key is not None:
             seen[key] = node
         kept.append(node)
     if len(kept) != len(graph.nodes):

@@ -217,11 +217,21 @@ def op_name(fn):
     return name.strip("_") or name
 
 
-def meta_array(shape, dtype, writable=False):
-    """Stand-in data of ``shape``: zeros, zero-strided (no memory) unless ``writable``."""
+def pure(fn):
+    """Whether ``fn`` gives equal results for equal arguments (a Tensor method or a Tensor
+    function: no random numbers), so that equal calls may be merged or done at build time."""
+    if fn in NAMES:
+        return True
+    return (getattr(fn, "__module__", "").startswith("contract.tensors.")
+            and not getattr(fn, "__name__", "").startswith(("rand", "manual_seed")))
+
+
+def meta_array(shape, dtype, writable=False, fill=0):
+    """Stand-in data of ``shape`` (all ``fill``): zero-strided, no memory, unless
+    ``writable``."""
     if writable:
-        return np.zeros(shape, dtype=dtype)
-    return np.broadcast_to(np.zeros((), dtype=dtype), shape)
+        return np.full(shape, fill, dtype=dtype)
+    return np.broadcast_to(np.full((), fill, dtype=dtype), shape)
 
 
 class Tracer:
@@ -271,10 +281,10 @@ class Tracer:
             self.devices[vid] = "cuda"
         return self.handle(vid)
 
-    def meta(self, value_id, writable=False):
-        """A real Tensor of value ``value_id``'s shape and dtype holding stand-in zeros."""
+    def meta(self, value_id, writable=False, fill=0):
+        """A real Tensor of value ``value_id``'s shape and dtype holding stand-in data."""
         value = self.graph.values[value_id]
-        return Tensor._wrap(meta_array(value.shape, value.dtype, writable))
+        return Tensor._wrap(meta_array(value.shape, value.dtype, writable, fill))
 
     def constant(self, obj):
         """The value id of a captured Tensor or array (a constant, or ``live`` when it is a
@@ -352,7 +362,8 @@ class Tracer:
         return self.graph.add_node(fn=fn, name=op_name(fn), args=self.template(args),
                                    kwargs=self.template(kwargs), outs=tuple(outs),
                                    template=template, spec=spec, grad=is_grad_enabled(),
-                                   epoch=self.epoch, inplace=inplace, line=user_line())
+                                   epoch=self.epoch, inplace=inplace, line=user_line(),
+                                   pure=spec is not None or pure(fn))
 
     def _new_value(self, shape, dtype, inputs, base=None):
         grad = is_grad_enabled() and any(self.graph.values[v].requires_grad for v in inputs)
@@ -387,13 +398,21 @@ class Tracer:
         return self._handles(template)
 
     def _infer(self, fn, args, kwargs, writable=()):
-        """``fn`` run on stand-ins for the traced arguments (no graph, warnings off)."""
-        def stand_in(x):
-            return self.meta(x._v, x._v in writable) if isinstance(x, Traced) else x
-        margs, mkwargs = walk(args, stand_in), walk(kwargs, stand_in)
-        with no_grad(), np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(*margs, **mkwargs)
+        """``fn`` run on stand-ins for the traced arguments (no graph, warnings off): zeros,
+        or ones when zeros make the op refuse (a division, a logarithm of an integer)."""
+        for fill in (0, 1):
+            def stand_in(x):
+                if not isinstance(x, Traced):
+                    return x
+                return self.meta(x._v, x._v in writable, fill)
+            margs, mkwargs = walk(args, stand_in), walk(kwargs, stand_in)
+            with no_grad(), np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    return fn(*margs, **mkwargs)
+                except (ArithmeticError, ContractError):
+                    if fill:
+                        raise
 
     def _outputs(self, result, inputs, outs, base, fn):
         """The template of a barrier's result: a new value for each Tensor in it."""

@@ -214,3 +214,12 @@ def test_modules_compile_with_live_parameters():
         lin.weight *= 2
     np.testing.assert_allclose(compiled(x).detach().numpy(), net(x).detach().numpy(),
                                rtol=1e-6)
+
+
+def test_ops_that_refuse_zeros_are_traced_on_other_stand_ins():
+    a, b = ct.tensor([7, -7, 9]), ct.tensor([2, 3, -4])
+    f = ct.compile(lambda a, b: (a // b, a % b))
+    for got, want in zip(f(a, b), (a // b, a % b)):
+        assert got.tolist() == want.tolist()
+    with pytest.raises(ct.ContractError, match="division by zero"):
+        f(a, ct.tensor([1, 0, 1]))              # the replay refuses what eager refuses
