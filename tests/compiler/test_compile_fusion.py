@@ -212,3 +212,17 @@ def test_a_compiled_function_called_while_tracing_is_inlined():
     outer = ct.compile(lambda a, b, x: inner(a, b) @ x)
     a, b, x = T(4, 5), T(5, 6), T(6)
     assert [p.equation for p in outer.program(a, b, x).networks] == ["ij,jk,k->i"]
+
+
+@pytest.mark.parametrize("fn, equation, semiring, shapes", [
+    (lambda a, b, x: a @ b @ x, "ij,jk,k->i", "real", [(40, 40), (40, 40), (40,)]),
+    (lambda a, b: (a @ b).trace(), "ij,ji->", "real", [(40, 40), (40, 40)]),
+    (lambda x, y: (x * y).sum(1), "ij,ij->i", "real", [(64, 16), (64, 16)]),
+    (lambda a, b: (a.unsqueeze(2) + b.unsqueeze(0)).logsumexp(1), "ij,jk->ik", "log",
+     [(16, 16), (16, 16)]),
+])
+def test_a_fused_network_is_the_plan_the_hand_written_einsum_runs(fn, equation, semiring,
+                                                                  shapes):
+    args = [T(*s) for s in shapes]
+    (plan,) = ct.compile(fn).program(*args).networks
+    assert plan is ct.plan(equation, *args, semiring=semiring)      # one plan cache
