@@ -29,7 +29,9 @@ from contract.compiler.fuse import partition, pair_outputs
 from contract.compiler.graph import Ref, cse, fill, refs, walk
 from contract.compiler.listing import format_program
 from contract.compiler.trace import Tracer, op_name, tracing
+from contract.backends.numpy_backend import BACKEND as NUMPY
 from contract.tensors.core import Tensor, to_device
+from contract.tensors.dispatch import ACTIVE
 from contract.tensors.einsum import run_plan_tensors
 
 _NDARRAY = np.ndarray
@@ -76,10 +78,10 @@ def signature(args, kwargs):
     leaves = []
     key = [is_grad_enabled()]
     for a in args:
-        if type(a) is Tensor:
+        if type(a) is Tensor:            # the common case, flat: no tuple per argument
             data = a._data
             leaves.append(a)
-            key.append((type(data), data.shape, data.dtype, a.requires_grad))
+            key += (type(data), data.shape, data.dtype, a.requires_grad)
         else:
             key.append(_key(a, leaves))
     if kwargs:
@@ -114,14 +116,24 @@ def _without_grad(call):
     return run
 
 
-def _network_step(net, grad, frees):
+def _network_step(net, grad, frees, direct=None):
+    """A network's step; ``direct``: the operands' dtypes when nothing needs a gradient and
+    every operand is a NumPy array (the plan's executor runs, nothing is recorded)."""
     plan, leaves, out = net.plan, net.leaves, net.out
-    if grad and not frees:
+    if direct is not None:
+        execute, wrap = plan.execute, Tensor._wrap
+
+        def call(env):
+            return wrap(execute(NUMPY, [env[v]._data for v in leaves], direct))
+    elif grad and not frees:
         def run(env):
             env[out] = run_plan_tensors(plan, [env[v] for v in leaves])
         return run
-    call = (lambda env: run_plan_tensors(plan, [env[v] for v in leaves]))
-    return _stored(call if grad else _without_grad(call), out, frees)
+    else:
+        def call(env):
+            return run_plan_tensors(plan, [env[v] for v in leaves])
+        call = call if grad else _without_grad(call)
+    return _stored(call, out, frees)
 
 
 def _stored(call, out, frees):
@@ -165,23 +177,34 @@ class Program:
     ops between them.
     """
 
-    def __init__(self, name, graph, steps, inputs, out_template, arrays, grad, device="cpu"):
+    def __init__(self, name, graph, steps, inputs, out_template, arrays, grad, device="cpu",
+                 devices=None):
         self.name, self._graph, self.steps = name, graph, tuple(steps)
+        self._devices = devices or {}
         self._inputs, self._template, self._arrays = tuple(inputs), out_template, arrays
         values = graph.values
         self._base = [_on_device(v.obj, device) if v.kind == "const" else
                       v.obj if v.kind == "live" else None for v in values]
         self.networks = tuple(s.plan for s in self.steps if s.kind == "network")
         self.flops = sum(p.flops for p in self.networks)
-        self._run = [_network_step(s, graph.nodes[s.root].grad or not grad, frees)
-                     if s.kind == "network" else _barrier_step(graph.nodes[s.node], grad, frees)
+        self._run = [self._network(s, grad, frees) if s.kind == "network"
+                     else _barrier_step(graph.nodes[s.node], grad, frees)
                      for s, frees in zip(self.steps, self._frees())]
-        self._single = self._single_network()
+        self._single = self._single_network(grad)
         self.guards = ()        # (captured Tensor, its requires_grad when traced)
 
     def current(self):
         """Whether every captured Tensor still needs (or not) a gradient as when traced."""
         return all(t.requires_grad == flag for t, flag in self.guards)
+
+    def _network(self, net, grad, frees):
+        values = self._graph.values
+        recorded = grad and self._graph.nodes[net.root].grad
+        direct = None
+        if not self._devices and not (
+                recorded and any(values[v].requires_grad for v in net.leaves)):
+            direct = tuple(values[v].dtype for v in net.leaves)
+        return _network_step(net, recorded or not grad, frees, direct)
 
     def _frees(self):
         """Per step, the values no later step nor the result needs (dropped after it)."""
@@ -199,24 +222,33 @@ class Program:
                 frees[k].append(v)
         return frees
 
-    def _single_network(self):
-        """The network when the program is one network over the inputs and returns its
-        result (replay then runs the plan directly)."""
-        if len(self.steps) != 1 or self.steps[0].kind != "network" or self._arrays:
+    def _single_network(self, grad):
+        """When the program is one network over the inputs that returns its result: a
+        function of the arguments that runs the plan directly (with no gradient to record
+        and NumPy operands: the plan's executor, the operands' dtypes known in advance)."""
+        if len(self.steps) != 1 or self.steps[0].kind != "network":
             return None
-        net = self.steps[0]
+        net, values = self.steps[0], self._graph.values
         if type(self._template) is not Ref or self._template.id != net.out:
             return None
         position = {v: k for k, v in enumerate(self._inputs)}
         if not all(v in position for v in net.leaves):
             return None
-        return net.plan, tuple(position[v] for v in net.leaves)
+        plan, order = net.plan, tuple(position[v] for v in net.leaves)
+        if (grad and any(values[v].requires_grad for v in net.leaves)) or self._devices:
+            if self._arrays:
+                return None
+            return lambda leaves: run_plan_tensors(plan, [leaves[k] for k in order])
+        execute, dtypes, wrap = plan.execute, tuple(values[v].dtype for v in net.leaves), \
+            Tensor._wrap
+        if self._arrays:               # NumPy arrays in, an array out
+            return lambda leaves: execute(NUMPY, [leaves[k] for k in order], dtypes)
+        return lambda leaves: wrap(execute(NUMPY, [leaves[k]._data for k in order], dtypes))
 
     def __call__(self, leaves):
         single = self._single
         if single is not None:
-            plan, order = single
-            return run_plan_tensors(plan, [leaves[k] for k in order])
+            return single(leaves)
         env = self._base[:]
         for vid, leaf in zip(self._inputs, leaves):
             env[vid] = leaf if isinstance(leaf, Tensor) else Tensor._wrap(leaf)
@@ -256,7 +288,7 @@ class Compiled:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args, **kwargs):
-        if tracing():                  # called from a function being traced: inline it
+        if ACTIVE[0] and tracing():    # called from a function being traced: inline it
             return self.fn(*args, **kwargs)
         key, leaves = signature(args, kwargs)
         program = self._programs.get(key)
@@ -297,7 +329,8 @@ class Compiled:
         steps = partition(tracer.graph, refs(template), self.optimize, self.memory_limit)
         arrays = bool(leaves) and not any(isinstance(x, Tensor) for x in leaves)
         device = "cuda" if tracer.devices else "cpu"
-        program = Program(name, tracer.graph, steps, inputs, template, arrays, key[0], device)
+        program = Program(name, tracer.graph, steps, inputs, template, arrays, key[0], device,
+                          tracer.devices)
         # a captured Tensor is a constant while it needs no gradient, an operand while it does
         program.guards = tuple((t, t.requires_grad) for t in tracer.captured_tensors)
         self._programs[key] = program

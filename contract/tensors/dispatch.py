@@ -19,6 +19,7 @@ import functools
 
 _KINDS = []            # registered subclasses (a tuple of them in _STATE[1])
 _STATE = [0, ()]       # [active count, tuple of registered kinds]
+ACTIVE = _STATE        # ACTIVE[0]: how many overrides are active (nonzero while tracing)
 
 
 def register_override(kind):
