@@ -17,27 +17,29 @@ class DeviceArray(np.ndarray):
 DeviceArray.__module__ = "cupy"
 
 
-def _module():
-    module = types.ModuleType("cupy")
-    module.ndarray = DeviceArray
+class _Module(types.ModuleType):
+    """``cupy`` as NumPy whose new arrays are DeviceArrays."""
 
-    def attribute(name):
+    ndarray = DeviceArray
+
+    def __getattr__(self, name):
         found = getattr(np, name)
-        if not callable(found) or isinstance(found, type):
+        if isinstance(found, type) or not callable(found):
             return found
+        return lambda *args, **kwargs: _on_device(found(*args, **kwargs))
 
-        def on_device(*args, **kwargs):
-            out = found(*args, **kwargs)
-            return out.view(DeviceArray) if type(out) is np.ndarray else out
-        return on_device
-    module.__getattr__ = attribute
-    module.asnumpy = lambda x: np.asarray(x).view(np.ndarray)
-    return module
+    @staticmethod
+    def asnumpy(array):
+        return np.asarray(array).view(np.ndarray)
+
+
+def _on_device(out):
+    return out.view(DeviceArray) if type(out) is np.ndarray else out
 
 
 @pytest.fixture
 def device(monkeypatch):
-    yield from install_fake_cupy(monkeypatch, _module(), DeviceArray)
+    yield from install_fake_cupy(monkeypatch, _Module("cupy"), DeviceArray)
 
 
 def test_a_compiled_program_stays_on_the_device(device):
