@@ -39,6 +39,8 @@ from contract.tensors.ops.shape import (
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
 from contract.tensors.ops.softmax import softmax, log_softmax, norm
 from contract.tensors.ops.einops_style import rearrange, reduce, repeat
+from contract.tensors.dispatch import overridable
+from contract.compiler import compile  # noqa: A001
 from contract import linalg, nn, optim, testing
 
 __version__ = "0.1.0"
@@ -69,6 +71,16 @@ __all__ = [
     "cat", "concat", "concatenate", "stack", "meshgrid", "softmax", "log_softmax", "norm",
     # einops-style
     "rearrange", "reduce", "repeat",
+    # compiled programs
+    "compile",
     # namespaces
     "linalg", "nn", "optim", "testing",
 ]
+
+# a ct.* Tensor function called with a traced tensor (inside ct.compile) is recorded, not run
+for _name in __all__:
+    _fn = globals()[_name]
+    if callable(_fn) and getattr(_fn, "__module__", "").startswith("contract.tensors.") \
+            and not isinstance(_fn, type):
+        globals()[_name] = overridable(_fn)
+del _name, _fn

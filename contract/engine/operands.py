@@ -42,8 +42,9 @@ def register_operand_type(kind, array, run, argmax):
 
 
 def special_type(operands):
-    """The registered :class:`OperandType` of the first registered operand, or None."""
-    for entry in _OPERAND_TYPES:
+    """The registered :class:`OperandType` of the operands, or None; a type registered later
+    is asked first, so a subclass registered after its base (a traced Tensor) takes over."""
+    for entry in reversed(_OPERAND_TYPES):
         for op in operands:
             if isinstance(op, entry.kind):
                 return entry

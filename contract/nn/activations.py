@@ -197,6 +197,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch's ``F.softmax``: ``exp(x) / sum(exp(x))`` along ``dim`` (see ``ct.softmax``).
+    ``_stacklevel`` is accepted as torch has it; the implicit-``dim`` warning always points
+    at the first line outside contract.
 
     >>> import contract as ct
     >>> import contract.nn.functional as F
@@ -205,7 +207,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
             [0.2689, 0.2689]])
     """
     if dim is None:
-        dim = implicit_dim(input, "softmax", _stacklevel)
+        dim = implicit_dim(input, "softmax")
     return tensor_softmax(input, dim, dtype)
 
 
@@ -218,7 +220,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     tensor([-0.6931, -0.6931])
     """
     if dim is None:
-        dim = implicit_dim(input, "log_softmax", _stacklevel)
+        dim = implicit_dim(input, "log_softmax")
     return tensor_log_softmax(input, dim, dtype)
 
 

@@ -23,6 +23,7 @@ from contract.nn._graph import array_of, is_tensor, namespace
 from contract.nn.conv_tiles import Geometry, conv_equation, forward, input_grad, weight_grad
 from contract.nn.windows import as_tuple, pad_pairs
 from contract.tensors.core import record
+from contract.tensors.dispatch import overridable
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_equation"]
 
@@ -118,6 +119,7 @@ def _conv_node(x, weight, geo):
     return record("conv", out, (x, weight), vjp)
 
 
+@overridable
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation, as torch): ``b c h i, o c i -> b o h``.
 
@@ -128,6 +130,7 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(x, weight, bias, 1, stride, padding, dilation, groups, "conv1d")
 
 
+@overridable
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution with torch semantics, one einsum over the padded input's windows.
 
@@ -141,6 +144,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 
+@overridable
 def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution with torch semantics (volumes ``b c d h w``).
 

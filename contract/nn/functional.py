@@ -36,6 +36,7 @@ from contract.nn.losses import (binary_cross_entropy_with_logits, cross_entropy,
                                 mse_loss, nll_loss)
 from contract.nn.normalization import batch_norm, layer_norm, normalize
 from contract.nn.windows import accumulate_windows, as_tuple, crop, pad_pairs
+from contract.tensors.dispatch import overridable
 
 _LEAD = ("b", "c")
 _SPATIAL = ("h", "w", "d")
@@ -84,6 +85,7 @@ def _sum_pool(x, n, kernel_size, stride, padding, what):
     return einsum(f"{lead} {out} {' '.join(inner)} -> {lead} {out}", view)
 
 
+@overridable
 def sum_pool1d(x, kernel_size, stride=None, padding=0):
     """Sum over each window of the last axis (``b c (h p) -> b c h`` when stride == kernel).
 
@@ -94,6 +96,7 @@ def sum_pool1d(x, kernel_size, stride=None, padding=0):
     return _sum_pool(x, 1, kernel_size, stride, padding, "sum_pool1d")
 
 
+@overridable
 def sum_pool2d(x, kernel_size, stride=None, padding=0):
     """Sum over each window: ``b c (h p) (w q) -> b c h w`` when stride equals the kernel.
 
@@ -135,6 +138,7 @@ def _valid_counts(size, kernel, stride, pair):
     return (np.minimum(start + kernel, size) - np.maximum(start, 0)).astype(np.float64)
 
 
+@overridable
 def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over each window of the last axis (torch semantics).
 
@@ -146,6 +150,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
                      "avg_pool1d")
 
 
+@overridable
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over each window (torch semantics; padding counts unless count_include_pad=False).
@@ -208,6 +213,7 @@ def _input_index(xp, index, kernel, stride, pairs, dilation, spatial):
     return flat
 
 
+@overridable
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window of the last axis; the gradient goes to the first maximum.
@@ -220,6 +226,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
                      "max_pool1d")
 
 
+@overridable
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window (torch semantics: padding is -inf, gradient to the first maximum).

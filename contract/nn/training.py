@@ -220,7 +220,7 @@ class Softmax(Module):
         >>> ct.nn.Softmax(0).forward(ct.tensor([0., 0.]))
         tensor([0.5000, 0.5000])
         """
-        return F.softmax(input, self.dim, _stacklevel=5)
+        return F.softmax(input, self.dim)
 
     def extra_repr(self):
         """torch's: ``dim=1``.

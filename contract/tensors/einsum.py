@@ -100,3 +100,19 @@ def run_equation(name, equation, *tensors, dtype=None):
     return einsum_tensors(found, tensors, name)
 
 
+def run_plan_tensors(plan, tensors, name="Einsum"):
+    """Run ``plan`` (built for these shapes) on Tensors as one recorded op ``name``: the
+    compiler's network steps, without a cache lookup or a shape check on NumPy arrays.
+
+    >>> import contract as ct
+    >>> p = ct.plan("ij,j->i", (2, 3), (3,))
+    >>> run_plan_tensors(p, [ct.ones(2, 3), ct.ones(3)]).tolist()
+    [3.0, 3.0]
+    """
+    arrays = [t._data for t in tensors]
+    for a in arrays:
+        if type(a) is not _NDARRAY:
+            return einsum_tensors(plan, tensors, name)
+    return _recorded(plan, tensors, arrays, _NUMPY, tuple([a.dtype for a in arrays]), name)
+
+

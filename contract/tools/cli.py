@@ -3,6 +3,7 @@
     contract bench --suite overhead --suite networks --json out.json --plot out.png
     contract bench --equation "ij,jk,kl->il" --shapes 300x400 400x500 500x60
     contract explain "pi,qj,ijkl,rk,sl->pqrs" --shapes 30x30 30x30 30x30x30x30 30x30 30x30
+    contract explain examples.compiled_programs:mlp --shapes 256x512 512x512 512 512x512
 
 Bad arguments print one line (``contract <command>: error: ...``) and exit with 2.
 
@@ -130,7 +131,8 @@ def _add_explain(commands) -> None:
                                   description="The plan of an einsum: steps (operands, step "
                                   "equation, kernel, FLOPs, output shape), the contraction "
                                   "tree and totals.")
-    explain.add_argument("equation", help="the einsum equation, e.g. 'ij,jk->ik'")
+    explain.add_argument("equation", help="the einsum equation, e.g. 'ij,jk->ik', or a Python "
+                         "function as module:function (its ct.compile program)")
     explain.add_argument("--shapes", nargs="+", type=parse_shape, required=True,
                          metavar="SHAPE", help="operand shapes, e.g. 3x4 4x5")
     explain.add_argument("--optimize", default="auto", help="path optimizer (default auto)")
@@ -155,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_explain(args) -> int:
+    from contract.tools.program import explain_program, is_function_ref
+    if is_function_ref(args.equation):              # module:function -> its compiled program
+        return explain_program(args)
     import contract as ct
     from contract.tools.explain import explain, plot_tree
     found = ct.plan(args.equation, *args.shapes, optimize=args.optimize,

@@ -60,10 +60,12 @@ def matmul_equation(na, nb):
     return f"{ba}{x}{y},{bb}{y}{z}->{batch}{x}{z}"
 
 
-def matmul(input, other):
-    """Matrix product with torch's shape rules (``a @ b``)."""
-    a, b = _tensors(input, other)
-    sa, sb = a._data.shape, b._data.shape
+def matmul_text(sa, sb):
+    """The einsum of ``a @ b`` for shapes ``sa``, ``sb``, with torch's shape check.
+
+    >>> matmul_text((2, 3), (3,))
+    'ab,b->a'
+    """
     text = matmul_equation(len(sa), len(sb))
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
@@ -71,7 +73,14 @@ def matmul(input, other):
         shown = "x".join(map(str, sa)), "x".join(map(str, sb))
         raise ShapeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied "
                          f"({shown[0]} and {shown[1]}): {k_a} != {k_b}")
-    return _run("Mm" if len(sa) == len(sb) == 2 else "Matmul", text, a, b)
+    return text
+
+
+def matmul(input, other):
+    """Matrix product with torch's shape rules (``a @ b``)."""
+    a, b = _tensors(input, other)
+    sa, sb = a._data.shape, b._data.shape
+    return _run("Mm" if len(sa) == len(sb) == 2 else "Matmul", matmul_text(sa, sb), a, b)
 
 
 def mm(input, mat2):
@@ -121,27 +130,37 @@ def tensordot_equation(na, nb, dims_a, dims_b):
     return "".join(la) + "," + "".join(lb) + "->" + "".join(out)
 
 
-def tensordot(a, b, dims=2):
-    """``tensordot(a, b, dims)``: ``dims`` an int or a pair of lists."""
+def tensordot_axes(shape_a, shape_b, dims):
+    """The contracted axes ``(dims_a, dims_b)`` of ``tensordot(a, b, dims)`` (checked).
+
+    >>> tensordot_axes((2, 3, 4), (3, 4, 5), 2), tensordot_axes((2, 3), (3, 2), ([0], [1]))
+    (((1, 2), (0, 1)), ((0,), (1,)))
+    """
+    na, nb = len(shape_a), len(shape_b)
     if isinstance(dims, int):
-        if dims < 0 or dims > min(a.ndim, b.ndim):
-            raise ContractError(f"tensordot: dims={dims} out of range for ranks {a.ndim}, "
-                                f"{b.ndim}")
-        dims_a, dims_b = tuple(range(a.ndim - dims, a.ndim)), tuple(range(dims))
+        if dims < 0 or dims > min(na, nb):
+            raise ContractError(f"tensordot: dims={dims} out of range for ranks {na}, {nb}")
+        dims_a, dims_b = tuple(range(na - dims, na)), tuple(range(dims))
     else:
         try:
-            dims_a, dims_b = (tuple(_dim(d, t.ndim) for d in (ds if isinstance(ds, (list, tuple))
-                                                             else [ds]))
-                              for ds, t in zip(dims, (a, b)))
+            dims_a, dims_b = (tuple(_dim(d, n) for d in (ds if isinstance(ds, (list, tuple))
+                                                         else [ds]))
+                              for ds, n in zip(dims, (na, nb)))
         except (TypeError, ValueError):
             raise ContractError(f"tensordot: dims must be an int or a pair of lists, got "
                                 f"{dims!r}") from None
     if len(dims_a) != len(dims_b):
         raise ContractError(f"tensordot: both dims lists need the same length: {dims!r}")
     for i, j in zip(dims_a, dims_b):
-        if a.shape[i] != b.shape[j]:
-            raise ShapeError(f"tensordot: contracted dimension {i} of a (size {a.shape[i]}) and "
-                             f"{j} of b (size {b.shape[j]}) differ")
+        if shape_a[i] != shape_b[j]:
+            raise ShapeError(f"tensordot: contracted dimension {i} of a (size {shape_a[i]}) and "
+                             f"{j} of b (size {shape_b[j]}) differ")
+    return dims_a, dims_b
+
+
+def tensordot(a, b, dims=2):
+    """``tensordot(a, b, dims)``: ``dims`` an int or a pair of lists."""
+    dims_a, dims_b = tensordot_axes(tuple(a.shape), tuple(b.shape), dims)
     return _run("Tensordot", tensordot_equation(a.ndim, b.ndim, dims_a, dims_b), *pair(a, b))
 
 

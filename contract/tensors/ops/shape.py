@@ -18,8 +18,13 @@ from contract.tensors.core import Tensor, _dim, _xp_of, to_device, to_host
 from contract.tensors.views import is_basic, mark_view
 
 
-def _reshaped(input, shape, copy):
-    x = input._data
+def reshape_target(shape, size):
+    """The shape ``view``/``reshape`` make of ``shape`` (varargs or one tuple, with at most
+    one ``-1``) for ``size`` elements; ShapeError when it does not hold them.
+
+    >>> reshape_target((2, -1), 6), reshape_target(((3, 2),), 6)
+    ((2, 3), (3, 2))
+    """
     shape = shape_args(shape)
     if shape.count(-1) > 1:
         raise ShapeError("only one dimension can be inferred (-1)")
@@ -27,11 +32,17 @@ def _reshaped(input, shape, copy):
     for d in shape:
         known *= d if d != -1 else 1
     if -1 in shape:
-        if known == 0 or x.size % known:
-            raise ShapeError(f"shape {list(shape)} is invalid for input of size {x.size}")
-        shape = tuple(x.size // known if d == -1 else d for d in shape)
-    elif known != x.size:
-        raise ShapeError(f"shape {list(shape)} is invalid for input of size {x.size}")
+        if known == 0 or size % known:
+            raise ShapeError(f"shape {list(shape)} is invalid for input of size {size}")
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    elif known != size:
+        raise ShapeError(f"shape {list(shape)} is invalid for input of size {size}")
+    return shape
+
+
+def _reshaped(input, shape, copy):
+    x = input._data
+    shape = reshape_target(shape, x.size)
     try:
         out = _reshape(x, shape, copy)
     except (ValueError, AttributeError):

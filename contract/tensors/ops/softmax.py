@@ -28,6 +28,8 @@ tensor([-2.4076, -1.4076, -0.4076])
 tensor(5.)
 """
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -249,18 +251,30 @@ def _log_softmax_vjp(y, axis, g):
 
 
 # -- Tensor ops --------------------------------------------------------------------------
-def implicit_dim(input, name, stacklevel):
+def _caller_level():
+    """The ``stacklevel`` of the first frame outside the contract package (wrappers such as
+    the compiler's dispatch or ``Module.__call__`` add frames of their own)."""
+    package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    frame, level = sys._getframe(2), 2          # the caller of implicit_dim's caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def implicit_dim(input, name):
     """torch's deprecated choice of ``dim`` when none is given (0 for 0-, 1- and 3-d), with
-    its warning pointed ``stacklevel`` frames up (torch's ``_get_softmax_dim``).
+    its warning pointed at the line that called into contract (where torch's ``_stacklevel``
+    points by default; torch's ``_get_softmax_dim``).
 
     >>> import warnings, contract as ct
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     implicit_dim(ct.ones(2, 3), "softmax", 2)
+    ...     implicit_dim(ct.ones(2, 3), "softmax")
     1
     """
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+                  f"to include dim=X as an argument.", UserWarning,
+                  stacklevel=_caller_level())
     return 0 if getattr(input, "ndim", 0) in (0, 1, 3) else 1
 
 
@@ -295,7 +309,7 @@ def softmax(input, dim=None, dtype=None):
     tensor([0.5000, 0.5000, 0.0000])
     """
     if dim is None:
-        dim = implicit_dim(input, "softmax", 3)
+        dim = implicit_dim(input, "softmax")
     return _softmax_like("softmax", input, dim, dtype, softmax_array, _softmax_vjp)
 
 
@@ -307,7 +321,7 @@ def log_softmax(input, dim=None, dtype=None):
     tensor([-0.6931, -0.6931])
     """
     if dim is None:
-        dim = implicit_dim(input, "log_softmax", 3)
+        dim = implicit_dim(input, "log_softmax")
     return _softmax_like("log_softmax", input, dim, dtype, log_softmax_array,
                          _log_softmax_vjp)
 
