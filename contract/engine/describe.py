@@ -6,7 +6,8 @@ Plan  ij,jk->ik   semiring real   optimize 'auto'
   shapes (2, 3), (3, 4) -> (2, 4)
   step  operands  equation   kernel  flops  output shape
   0     (0, 1)    ij,jk->ik  gemm       48  (2, 4)
-  total 48 flops, largest intermediate 8 elements
+  total 48 flops, largest intermediate 8 elements; integers: 3 terms per element, exact
+  past int64
 """
 
 
@@ -26,6 +27,9 @@ def format_plan(plan) -> str:
              f"  shapes {shapes} -> {plan.output_shape}",
              _row(head, widths)]
     lines += [_row(r, widths) for r in rows]
-    lines.append(f"  total {plan.flops} flops, largest intermediate "
-                 f"{plan.largest_intermediate} elements")
+    total = (f"  total {plan.flops} flops, largest intermediate "
+             f"{plan.largest_intermediate} elements")
+    if plan._semiring.int_bound is not None and plan._reduces:   # contract/engine/overflow.py
+        total += f"; integers: {plan.terms} terms per element, exact past int64"
+    lines.append(total)
     return "\n".join(lines)
