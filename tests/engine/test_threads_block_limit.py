@@ -51,14 +51,17 @@ def test_the_block_limit_follows_work_onto_the_pool():
         assert parallel.map_chunks(lambda _: ct.block_limit(), [0, 1, 2, 3]) == [7] * 4
 
 
-def _work(seed):
-    """One thread's seeded work; returns what it computed (checked against a lone run)."""
+def _work(seed, sync=lambda: None):
+    """One thread's seeded work; returns what it computed (checked against a lone run).
+    ``sync`` waits for the other threads, so that all of them are inside their own
+    ``block_elements`` at once."""
     rng = np.random.default_rng(seed)
     results = []
     for _ in range(ROUNDS):
-        limit = int(rng.choice([1, 3, 16, 1000]))
+        limit = int(rng.choice([1, 3, 16, 1000])) + seed
         a, b = rng.normal(size=(3, 5)), rng.normal(size=(5, 4))
         with ct.block_elements(limit):
+            sync()
             assert ct.block_limit() == limit
             with ct.block_elements(limit + 1):
                 assert ct.block_limit() == limit + 1
@@ -80,12 +83,14 @@ def test_eight_threads_of_settings_caches_and_pools():
     default = ct.block_limit()
     alone = {seed: _work(seed) for seed in range(THREADS)}
     together, errors = {}, []
+    barrier = threading.Barrier(THREADS)
 
     def run(seed):
         try:
-            together[seed] = _work(seed)
+            together[seed] = _work(seed, lambda: barrier.wait(30))
         except BaseException as err:       # reported below, in the main thread
             errors.append(err)
+            barrier.abort()
     threads = [threading.Thread(target=run, args=(seed,)) for seed in range(THREADS)]
     for t in threads:
         t.start()
