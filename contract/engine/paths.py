@@ -95,17 +95,20 @@ def refine_trials(n_tensors: int, flops: int) -> int:
     return min(trials, REFINE_MAX_TRIALS) if trials >= 2 else 0
 
 
-def _search(text, shapes, optimize, memory_limit):
+def _search(text, shapes, optimize, memory_limit, optional=False):
     """opt_einsum's path, or None where the optimizer found none within ``memory_limit``
-    (``"dp"`` raises RuntimeError then)."""
+    (``"dp"`` raises RuntimeError then) or, for an ``optional`` search (the refinement),
+    where it failed on costs too large for a float (random-greedy's jitter)."""
     try:
         path, info = opt_einsum.contract_path(text, *shapes, shapes=True, optimize=optimize,
                                               memory_limit=memory_limit)
     except RuntimeError as err:
-        if memory_limit is None:
+        if memory_limit is None and not optional:
             raise ContractError(f"path search failed for {text!r}: {err}") from None
         return None
     except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:
+        if optional and isinstance(err, OverflowError):
+            return None
         raise ContractError(f"path search failed for {text!r}: {err}") from None
     return PathResult(tuple(tuple(s) for s in path), int(info.opt_cost),
                       int(info.largest_intermediate))
@@ -172,8 +175,8 @@ def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
     trials = refine_trials(len(terms), found.flops) if optimize == "auto" and found else 0
     if trials:     # random-greedy ignores memory_limit: its path must fit to be taken
         refined = _search(text, shapes, opt_einsum.RandomGreedy(max_repeats=trials),
-                          memory_limit)
-        if refined.flops < found.flops and (
+                          memory_limit, optional=True)
+        if refined is not None and refined.flops < found.flops and (
                 memory_limit is None or
                 largest_intermediate(terms, out, sizes, refined.path) <= memory_limit):
             found = refined

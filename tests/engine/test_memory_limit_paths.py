@@ -46,6 +46,13 @@ def test_huge_sizes_plan_without_an_overflow():
     assert p.flops > 10 ** 300
 
 
+def test_a_refinement_that_overflows_keeps_the_auto_path():
+    from contract.tools.bench.generators import random_regular
+    inst = random_regular(20, 3, bond=10 ** 50)      # random-greedy's jitter overflows a float
+    p = ct.plan(inst.equation, *inst.shapes)
+    assert len(p.steps) == 19
+
+
 # -- differential ----------------------------------------------------------------------
 def _network(rng, most=5):
     labels = "abcdefghij"[:int(rng.integers(2, 2 + most))]
