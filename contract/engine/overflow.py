@@ -77,12 +77,9 @@ class Guard(NamedTuple):
 
     def exceeded(self, backend, arrays) -> bool:
         """Whether the operands' magnitudes allow a value past the result dtype."""
-        maxima = []
-        for a in arrays:
-            m = backend.magnitude(a)
-            if m is None:            # a backend without an exact fallback: int64 as it is
-                return False
-            maxima.append(m)
+        maxima = [backend.magnitude(a) for a in arrays]
+        if None in maxima:           # a backend without an exact fallback: int64 as it is
+            return False
         return self.int_bound(maxima, self.terms) > self.limit
 
 
