@@ -24,6 +24,7 @@ class Backend(Protocol):
     def zeros(self, shape, dtype): ...
     def full(self, shape, value, dtype): ...
     def cast(self, x, dtype): ...
+    def magnitude(self, x): ...
 
 
 class ArrayBackend:
@@ -69,3 +70,21 @@ class ArrayBackend:
 
     def cast(self, x, dtype):
         return x.astype(dtype, copy=False)
+
+    def magnitude(self, x):
+        """The largest ``|value|`` of an integer or bool array as a Python int (0 when
+        empty), read to bound an integer einsum's results; None where this backend has no
+        exact (Python int) fallback to run past int64.
+
+        >>> import numpy as np
+        >>> ArrayBackend(np, "numpy").magnitude(np.array([3, -2 ** 63]))
+        9223372036854775808
+        """
+        if not x.size:
+            return 0
+        if x.size <= 32:             # a few elements: Python's max is faster than two passes
+            values = x.ravel().tolist()
+            return int(max(max(values), -min(values)))
+        if x.dtype.kind == "i":      # |x| read unsigned: |-2**63| is 2**63, not negative
+            return int(self.xp.abs(x).view(x.dtype.str.replace("i", "u")).max())
+        return int(x.max())

@@ -34,5 +34,9 @@ class CupyBackend(ArrayBackend):
             return x
         return x.astype(dtype)
 
+    def magnitude(self, x):
+        """None: CuPy has no object arrays, so integer einsums keep int64 arithmetic."""
+        return None
+
 
 BACKEND = CupyBackend()

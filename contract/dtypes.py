@@ -17,6 +17,8 @@ from contract.errors import ContractError
 _INT64 = np.dtype(np.int64)
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT16 = np.dtype(np.float16)
+_FLOAT64 = np.dtype(np.float64)
+_COMPLEX64 = np.dtype(np.complex64)
 
 
 # torch's dtype names ("float" is float32, "int" int32, as in torch), also as "torch.<name>"
@@ -54,11 +56,17 @@ def as_dtype(dtype, torch_names=True):
         raise ContractError(f"{dtype!r} is not a dtype; use ct.float32, ct.int64, ...") from None
 
 
-def policy(dtypes, reduces: bool, dtype=None):
+def policy(dtypes, reduces: bool, dtype=None, integer_add=True):
     """``(compute_dtype, result_dtype)`` for an einsum over ``dtypes``.
 
     ``reduces`` is True when the einsum sums a label or multiplies two or
     more operands (so integers could overflow their own width).
+    ``integer_add`` is False for a semiring whose add leaves the integers
+    (log-sum-exp): integer and bool operands then compute in the default
+    float, float64 (as NumPy's ``logaddexp`` and torch's ``logsumexp`` promote).
+
+    >>> policy([np.dtype("int32")], reduces=True, integer_add=False)
+    (dtype('float64'), dtype('float64'))
     """
     for i, d in enumerate(dtypes):
         if d is not None and np.dtype(d).kind not in "biufc":
@@ -66,18 +74,54 @@ def policy(dtypes, reduces: bool, dtype=None):
     if dtype is not None:
         result = as_dtype(dtype, torch_names=False)
         _refuse_complex_drop(dtypes, result)
+        if not integer_add and result.kind in "biu":
+            raise ContractError(f"dtype={result} cannot hold this semiring's results: its add "
+                                f"(e.g. log-sum-exp) is not closed on integers; pass a float "
+                                f"dtype, or leave dtype=None to promote to float64")
     else:
         try:
             result = np.result_type(*dtypes)
         except TypeError as err:
             raise ContractError(f"operand dtypes {list(map(str, dtypes))} cannot be combined: "
                                 f"{err}") from None
-        if reduces and result.kind in "biu" and result != np.dtype(np.uint64):
+        if result.kind in "biu" and not integer_add:
+            result = _FLOAT64
+        elif reduces and result.kind in "biu" and result != np.dtype(np.uint64):
             result = _INT64
     if result.kind not in "biufc":
         raise ContractError(f"einsum needs numeric operands, got dtype {result}")
     compute = _FLOAT32 if (result == _FLOAT16 and reduces) else result
     return compute, result
+
+
+def accumulation_dtype(dtype):
+    """The dtype a sum of ``dtype`` values accumulates in: float32 for float16, else the
+    dtype itself (a wrapper that scales a sum scales it here, then casts).
+
+    >>> accumulation_dtype(np.dtype("float16")), accumulation_dtype(np.dtype("float64"))
+    (dtype('float32'), dtype('float64'))
+    """
+    return _FLOAT32 if np.dtype(dtype) == _FLOAT16 else np.dtype(dtype)
+
+
+def scalar_dtype(value, dtype):
+    """torch's dtype for a Python scalar combined with a tensor of ``dtype`` (a "weak"
+    scalar: it takes the tensor's dtype within its category).
+
+    >>> scalar_dtype(2.5, np.dtype("float32")), scalar_dtype(2.5, np.dtype("int64"))
+    (dtype('float32'), dtype('float32'))
+    """
+    kind = dtype.kind
+    if isinstance(value, (bool, np.bool_)):
+        return dtype
+    if isinstance(value, (int, np.integer)):
+        return _INT64 if kind == "b" else dtype
+    if isinstance(value, (float, np.floating)):
+        return dtype if kind in "fc" else _FLOAT32
+    if isinstance(value, (complex, np.complexfloating)):
+        return dtype if kind == "c" else (np.dtype("complex128") if dtype == np.float64
+                                          else _COMPLEX64)
+    raise ContractError(f"unsupported operand type {type(value).__name__} for a tensor op")
 
 
 def _refuse_complex_drop(dtypes, result):

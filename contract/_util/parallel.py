@@ -17,6 +17,7 @@ threads would oversubscribe the cores).
 >>> map_chunks(lambda span: sum(range(*span)), [(0, 3), (3, 6)])
 [3, 12]
 """
+import contextvars
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -146,7 +147,9 @@ def map_chunks(fn: Callable, chunks: Sequence, xp=None) -> List:
         futures = []
         try:
             for _ in range(min(workers(), len(chunks))):
-                futures.append(_pool().submit(drain))
+                # each drain runs in a copy of the caller's context (contextvars such as
+                # ct.block_elements follow the work into the pool thread)
+                futures.append(_pool().submit(contextvars.copy_context().run, drain))
         except BaseException as err:        # a refused submit: stop the drains started
             failed.append((-1, err))
             raise

@@ -8,7 +8,9 @@ broadcast shape: it is summed back to its parent's shape (see :func:`unbroadcast
 before it is accumulated.
 
 ``backward`` visits nodes in topological order, accumulates gradients in a local dict
-(not on interior nodes) and only leaves get ``.grad``.  A second backward through the
+(not on interior nodes) and only leaves get ``.grad``: a leaf's contributions of one pass
+are summed first and added to ``.grad`` once, as torch does (so a second identical pass
+gives exactly twice the first).  A second backward through the
 same graph without ``retain_graph=True`` raises.  This layer sees tensors only through
 their attributes (``_data``, ``grad``, ``grad_fn``, ``requires_grad``, ``_xp``,
 ``_as_grad``): it imports nothing from the Tensor stage above it.
@@ -227,7 +229,15 @@ def backward(tensor, gradient=None, retain_graph=False):
         _to_leaf(tensor, seed)
         return
     nodes = _topological(tensor.grad_fn)
-    grads = {id(tensor.grad_fn): seed, _HANDED: {id(seed)}}
+    grads = {id(tensor.grad_fn): seed, _HANDED: {id(seed)}, _LEAVES: {}}
+    _walk(nodes, grads, retain_graph)
+    handed = grads[_HANDED]
+    for leaf, g in grads[_LEAVES].values():    # each leaf's sum of this pass, added once
+        _to_leaf(leaf, g, handed)
+
+
+def _walk(nodes, grads, retain_graph):
+    """Run each node's VJP in topological order, its gradient summed first."""
     for node in nodes:
         g = grads.pop(id(node), None)
         if g is None:
@@ -252,6 +262,7 @@ def _retain(node, g):
 
 
 _HANDED = "arrays handed out"   # key in the backward dict: ids of arrays already given away
+_LEAVES = "leaf gradients"      # key in the backward dict: {id(leaf): (leaf, summed gradient)}
 
 
 def _run_node(node, g, grads):
@@ -270,7 +281,9 @@ def _run_node(node, g, grads):
         if isinstance(edge, Node):
             _accumulate(grads, id(edge), pg)
         else:
-            _to_leaf(edge, pg, grads[_HANDED])
+            leaves = grads[_LEAVES]
+            old = leaves.get(id(edge))
+            leaves[id(edge)] = (edge, pg if old is None else old[1] + pg)
 
 
 def _to_leaf(leaf, g, handed=None):

@@ -17,7 +17,8 @@ import numpy as np
 from contract.backends import backend_for
 from contract.engine.cache import cached_plan
 from contract.engine.kernels import semiring as sk
-from contract.engine.operands import special_type, split_arguments, to_arrays
+from contract.engine.operands import special_type, split_arguments, to_arrays, weak_scalar
+from contract.engine.overflow import OBJECT, exact_result, on_objects
 from contract.engine.semirings import get_semiring
 from contract.errors import ContractError
 
@@ -48,9 +49,11 @@ def _tracked_program(plan):
 def prepare_operands(plan, backend, arrays):
     """Operands as the steps see them: views (groups, squeeze, diagonals), cast."""
     dtypes = tuple(np.dtype(a.dtype) for a in arrays)
-    casts, compute, result_cast, result = plan._policy(dtypes)
+    casts, compute, result_cast, result, check = plan._policy(dtypes)
     ops = [backend.prepare(a, p) if not p.is_identity else a
            for a, p in zip(arrays, plan._bound.preps)]
+    if check is not None and check.exceeded(backend, arrays):
+        casts, compute = range(len(ops)), OBJECT     # exact Python ints (overflow.py)
     return [backend.cast(a, compute) if i in casts else a for i, a in enumerate(ops)], result
 
 
@@ -65,6 +68,8 @@ def run_tracked(plan, backend, arrays):
                   if x not in bound.output}
         return value, chosen, result
     program, last = _tracked_program(plan)
+    if ops and ops[0].dtype == OBJECT:        # exact Python ints (overflow.py)
+        program = on_objects(program)
     pointers = []
     for positions, fn in program:
         args = [ops[p] for p in positions]
@@ -87,6 +92,8 @@ def backtrack(xp, pointers, out_labels, sizes):
         known[x] = xp.arange(sizes[x]).reshape(tuple(-1 if q == p else 1
                                                      for q in range(len(shape))))
     for bp in reversed(pointers):
+        if not bp.chosen:            # a step that reduced nothing (an n-ary outer product)
+            continue
         flat = xp.asarray(bp.index[tuple(known[x] for x in bp.given)])
         if len(bp.chosen) == 1:
             known[bp.chosen[0]] = flat
@@ -130,20 +137,28 @@ def einsum_argmax(args, optimize="auto", semiring="maxplus", dtype=None, memory_
     equation, operands = split_arguments(list(args))
     from_sublists = not isinstance(args[0], str)
     entry = special_type(operands)
-    arrays = to_arrays([entry.array(op) if entry and isinstance(op, entry.kind) else op
-                        for op in operands])
+    arrays = [entry.array(op) if entry and isinstance(op, entry.kind) else op
+              for op in operands]
+    if entry is not None:         # scalars beside Tensors take their dtype, as in torch
+        held = [a for op, a in zip(operands, arrays) if isinstance(op, entry.kind)]
+        common = np.result_type(*[a.dtype for a in held])
+        arrays = [a if hasattr(a, "shape") else weak_scalar(a, common) for a in arrays]
+    arrays = to_arrays(arrays)
     plan = cached_plan(equation, [a.shape for a in arrays], optimize, semiring, dtype,
                        memory_limit, sizes)
     plan.check_shapes(arrays)
     backend = backend_for(arrays)
     value, chosen, result = run_tracked(plan, backend, arrays)
     bound = plan._bound
-    value = finish(backend, backend.cast(value, result), bound, ring.zero_for(result), result)
+    value = (exact_result(value, result, plan.equation) if value.dtype == OBJECT
+             else backend.cast(value, result))
+    value = finish(backend, value, bound, ring.zero_for(result), result)
     indices = {}
     for label in sorted(chosen):
         index = backend.xp.ascontiguousarray(chosen[label]).astype(np.int64, copy=False)
         name = bound.names[label]
-        name = int(name[1:]) if from_sublists else name    # sublist labels are "s<int>"
+        if from_sublists and not name.startswith("..."):   # sublist labels are "s<int>"
+            name = int(name[1:])
         indices[name] = finish(backend, index, bound, 0, np.int64)
     if entry is not None:
         return entry.argmax(plan, operands, arrays, value, indices)

@@ -192,13 +192,26 @@ def _label_sizes(expanded, shapes, given):
     return sizes.size
 
 
-def _prep_operand(axes, shape, size, number):
+def _check_repeats(labels, dims, operand):
+    """A label repeated in one operand (a diagonal) needs one size there: a size-1 axis
+    broadcasts against other operands, never against its own diagonal partner (numpy and
+    torch refuse ``ii->i`` on a (1, 3) operand too)."""
+    seen = {}
+    for lab, d in zip(labels, dims):
+        if seen.setdefault(lab, d) != d:
+            raise ShapeError(f"label {_show(lab)} is repeated in operand {operand} with sizes "
+                             f"{seen[lab]} and {d}; a diagonal needs equal sizes")
+
+
+def _prep_operand(axes, shape, size, number, operand):
     """Recipe for one operand: split groups, squeeze broadcast axes, diagonals."""
     split = any(len(axis) != 1 for axis in axes)
     labels = [lab for axis in axes for lab in axis]
     # a plain axis keeps its own length (1 where it broadcasts); a group splits by label sizes
     dims = [d for axis, dim in zip(axes, shape)
             for d in ([dim] if len(axis) == 1 else [size[lab] for lab in axis])]
+    if len(set(labels)) != len(labels):
+        _check_repeats(labels, dims, operand)
     squeeze = tuple(k for k, (lab, d) in enumerate(zip(labels, dims)) if d == 1 and size[lab] != 1)
     labels = [lab for k, lab in enumerate(labels) if k not in squeeze]
     diagonals = []
@@ -224,8 +237,9 @@ def bind(eq: Equation, shapes, given: Dict[str, int]) -> Bound:
         for axis in axes:
             for lab in axis:
                 number.setdefault(lab, len(number))
-    preps, terms = zip(*(_prep_operand(axes, shape, size, number)
-                         for axes, shape in zip(expanded, shapes))) if shapes else ((), ())
+    preps, terms = zip(*(_prep_operand(axes, shape, size, number, i)
+                         for i, (axes, shape) in enumerate(zip(expanded, shapes)))
+                       ) if shapes else ((), ())
     for i, prep in enumerate(preps):
         if prep.split_shape is not None and len(prep.split_shape) > MAX_DIMS:
             raise ShapeError(f"operand {i} split into its groups would have "

@@ -25,11 +25,18 @@ _PLAIN = (str, type(None))
 
 
 def _part(value):
-    """A hashable, type-faithful stand-in for an option value."""
+    """A hashable, type-faithful stand-in for an option value (the values of a dict of group
+    sizes keep their types too: ``p=2.0`` is not the cached plan of ``p=2``; a path's steps
+    are read by ``int()`` either way).
+
+    >>> _part({"p": 2}) == _part({"p": 2.0}), _part(True) == _part(1)
+    (False, False)
+    """
     if type(value) in _PLAIN:
         return value
     if isinstance(value, dict):
-        return (dict, tuple(sorted(value.items()))) if value else None
+        return (dict, tuple(sorted((k, (type(v), v)) for k, v in value.items()))
+                ) if value else None
     if isinstance(value, (list, tuple)):
         return (tuple, tuple(tuple(step) if isinstance(step, (list, tuple)) else step
                              for step in value))
@@ -40,7 +47,7 @@ def _value(part):
     """The option value back from :func:`_part` (lists come back as tuples)."""
     if type(part) is tuple and len(part) == 2 and isinstance(part[0], type):
         kind, value = part
-        return dict(value) if kind is dict else value
+        return {k: v for k, (_, v) in value} if kind is dict else value
     return part
 
 

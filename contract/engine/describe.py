@@ -7,6 +7,9 @@ Plan  ij,jk->ik   semiring real   optimize 'auto'
   step  operands  equation   kernel  flops  output shape
   0     (0, 1)    ij,jk->ik  gemm       48  (2, 4)
   total 48 flops, largest intermediate 8 elements
+>>> print(ct.plan("ij,jk->ik", (2, 3), (3, 4), dtype="int64"))  # doctest: +ELLIPSIS
+Plan ...
+  total 48 flops, largest intermediate 8 elements; integers wrap around past int64 (dtype=int64)
 """
 
 
@@ -26,8 +29,14 @@ def format_plan(plan) -> str:
              f"  shapes {shapes} -> {plan.output_shape}",
              _row(head, widths)]
     lines += [_row(r, widths) for r in rows]
-    lines.append(f"  total {plan.flops} flops, largest intermediate "
-                 f"{plan.largest_intermediate} elements")
+    total = (f"  total {plan.flops} flops, largest intermediate "
+             f"{plan.largest_intermediate} elements")
+    explicit = plan._dtype
+    if explicit is not None and explicit.kind in "iu" and plan._semiring.int_bound is not None:
+        total += f"; integers wrap around past {explicit} (dtype={explicit})"   # as NumPy
+    elif plan.ran_exact:
+        total += "; integer operands past the int64 bound ran exactly (Python ints)"
+    lines.append(total)
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from contract.backends import backend_for
+from contract.dtypes import scalar_dtype
 from contract.errors import ContractError
 from contract.grammar import parse, parse_sublists
 from contract.grammar.equation import Equation
@@ -124,6 +125,22 @@ def _described(op, array):
     if array.dtype == object:
         return f"an object array from {type(op).__name__}"
     return f"an array of dtype {array.dtype}"
+
+
+def weak_scalar(value, common):
+    """A Python scalar (or nested list) as a NumPy array beside registered operands (Tensors)
+    of dtype ``common``: a scalar takes their dtype within its category, as torch's scalars
+    do; anything else is read by ``np.asarray``.
+
+    >>> weak_scalar(2.5, np.dtype("float32")).dtype, weak_scalar(2.5, None).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    if common is None or not isinstance(value, (bool, int, float, complex, np.number)):
+        return np.asarray(value)
+    try:
+        return np.asarray(value, dtype=scalar_dtype(value, common))
+    except OverflowError:        # an int too large for that dtype: NumPy promotes
+        return np.asarray(value)
 
 
 def run_plan(plan, operands, options=None, out=None):

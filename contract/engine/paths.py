@@ -111,19 +111,70 @@ def refine_trials(n_tensors: int, flops: int) -> int:
     """
     if n_tensors <= REFINE_ABOVE_TENSORS:
         return 0
-    budget = flops / _FLOPS_PER_SECOND
+    budget = min(flops, 10 ** 30) / _FLOPS_PER_SECOND     # a huge cost: no float overflow
     trials = int(budget / (n_tensors * _TRIAL_SECONDS_PER_TENSOR))
     return min(trials, REFINE_MAX_TRIALS) if trials >= 2 else 0
 
 
-def _search(text, shapes, optimize, memory_limit):
+def _search(text, shapes, optimize, memory_limit, optional=False):
+    """opt_einsum's path, or None where the optimizer found none within ``memory_limit``
+    (``"dp"`` raises RuntimeError then) or, for an ``optional`` search (the refinement),
+    where it failed on costs too large for a float (random-greedy's jitter)."""
     try:
         path, info = opt_einsum.contract_path(text, *shapes, shapes=True, optimize=optimize,
                                               memory_limit=memory_limit)
-    except (ValueError, KeyError, IndexError, TypeError) as err:
+    except RuntimeError as err:
+        if memory_limit is None and not optional:
+            raise ContractError(f"path search failed for {text!r}: {err}") from None
+        return None
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:
+        if optional and isinstance(err, OverflowError):
+            return None
         raise ContractError(f"path search failed for {text!r}: {err}") from None
     return PathResult(tuple(tuple(s) for s in path), int(info.opt_cost),
                       int(info.largest_intermediate))
+
+
+def largest_intermediate(terms, out, sizes, path) -> int:
+    """Elements of the largest array ``path`` makes before its last step (the result
+    itself is not an intermediate: ``memory_limit`` bounds the others, as opt_einsum's
+    optimizers read it).
+
+    >>> largest_intermediate([(0,), (1,), (0,)], (0, 1), (2, 2), ((0, 1), (0, 1)))
+    4
+    >>> largest_intermediate([(0,), (1,), (0,)], (0, 1), (2, 2), ((0, 2), (0, 1)))
+    2
+    """
+    work, largest = [tuple(t) for t in terms], 0
+    for k, step in enumerate(path):
+        rest = [t for i, t in enumerate(work) if i not in step]
+        keep = set(out).union(*map(set, rest))
+        made = tuple(dict.fromkeys(x for i in sorted(step) for x in work[i] if x in keep))
+        if k < len(path) - 1:
+            largest = max(largest, prod(sizes[x] for x in made))
+        work = rest + [made]
+    return largest
+
+
+def _within_limit(found, terms, out, sizes, search, explicit, memory_limit):
+    """``found`` if its intermediates fit ``memory_limit``; else a path re-planned by
+    opt_einsum's greedy search under the limit (which ends, where pairs do not fit, in one
+    step over the rest); a ContractError names the limit where neither fits."""
+    size = None if found is None else largest_intermediate(terms, out, sizes, found.path)
+    if memory_limit is None or (size is not None and size <= memory_limit):
+        return found
+    if explicit:
+        raise ContractError(f"the explicit path makes an intermediate of {size} elements, "
+                            f"more than memory_limit={memory_limit}; pass a path within the "
+                            f"limit or an optimizer name")
+    replanned = search("greedy")
+    best = None if replanned is None else largest_intermediate(terms, out, sizes,
+                                                               replanned.path)
+    if best is not None and best <= memory_limit:
+        return replanned
+    raise ContractError(f"no contraction path keeps its intermediates within "
+                        f"memory_limit={memory_limit} elements; the smallest largest "
+                        f"intermediate found is {best if best is not None else size} elements")
 
 
 def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
@@ -138,13 +189,18 @@ def find_path(terms, out, sizes, optimize, memory_limit) -> PathResult:
         symbol(x) for x in out)
     shapes = [tuple(sizes[x] for x in t) for t in terms]
     check_request(optimize, len(terms), memory_limit)
-    if isinstance(optimize, tuple):
+    explicit = isinstance(optimize, tuple)
+    if explicit:
         optimize = [tuple(s) for s in optimize]
     found = _search(text, shapes, optimize, memory_limit)
-    trials = refine_trials(len(terms), found.flops) if optimize == "auto" else 0
-    if trials:
+    trials = refine_trials(len(terms), found.flops) if optimize == "auto" and found else 0
+    if trials:     # random-greedy ignores memory_limit: its path must fit to be taken
         refined = _search(text, shapes, opt_einsum.RandomGreedy(max_repeats=trials),
-                          memory_limit)
-        if refined.flops < found.flops:
-            return refined
-    return found
+                          memory_limit, optional=True)
+        if refined is not None and refined.flops < found.flops and (
+                memory_limit is None or
+                largest_intermediate(terms, out, sizes, refined.path) <= memory_limit):
+            found = refined
+    return _within_limit(found, terms, out, sizes,
+                         lambda name: _search(text, shapes, name, memory_limit), explicit,
+                         memory_limit)

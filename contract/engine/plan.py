@@ -21,6 +21,7 @@ from contract.dtypes import as_dtype, policy
 from contract.engine.describe import format_numpy_report, format_plan
 from contract.engine.kernels.real import LETTERS, MAX_DIMS, reshape_view
 from contract.engine.operands import run_plan
+from contract.engine.overflow import OBJECT, Guard, exact_result, guard, on_objects
 from contract.engine.paths import (PathResult, check_optimize, check_request, find_path,
                                    resolve_memory_limit)
 from contract.engine.semirings import get_semiring
@@ -34,6 +35,26 @@ class Policy(NamedTuple):
     compute: np.dtype            # accumulation dtype
     result_cast: Optional[np.dtype]   # cast of the result, or None when it is ``compute``
     result: np.dtype
+    guard: Optional[Guard] = None     # integer overflow check per call (overflow.py)
+
+
+def make_policy(dtypes, reduces, dtype, ring, terms) -> Policy:
+    """The dtype policy of an einsum over operands of ``dtypes`` in semiring ``ring``
+    (``terms``: how many terms one result element gathers; ``dtype``: the ``dtype=`` asked).
+
+    >>> from contract.engine.semirings import get_semiring
+    >>> make_policy((np.dtype("int32"),), True, None, get_semiring("log"), 4).result
+    dtype('float64')
+    """
+    compute, result = policy(dtypes, reduces, dtype, ring.integer_add)
+    if compute.kind == "c" and ring.ordered:
+        raise ContractError(f"semiring {ring.name!r} orders values; complex "
+                            f"operands ({', '.join(map(str, dtypes))}) have no order")
+    casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
+    # numpy's sum widens small ints (int8 -> int64): cast back to a dtype= override
+    widened = compute.kind in "biu" and compute.itemsize < 8
+    return Policy(casts, compute, None if compute == result and not widened else result,
+                  result, guard(ring.int_bound, dtypes, compute, terms, dtype is not None))
 
 
 class StepTrace(NamedTuple):
@@ -148,9 +169,12 @@ class Plan:
         self.output_shape = bound.final_shape
         self._final = _final_recipe(bound, last, semiring)
         self._out_view = _out_view_recipe(bound, last) if writes else None
-        self._reduces = self._n > 1 or set(x for t in bound.terms for x in t) != set(bound.output)
+        labels = set(x for t in bound.terms for x in t)
+        self._reduces = self._n > 1 or labels != set(bound.output)
+        self.terms = prod(bound.sizes[x] for x in labels - set(bound.output))
         self._policies = {}
         self._last_policy = ((), None)
+        self.ran_exact = False           # an integer call ran on Python ints (overflow.py)
         self._empty = 0 in bound.sizes
         self._prepared = tuple(i for i, p in enumerate(bound.preps) if not p.is_identity)
 
@@ -177,16 +201,8 @@ class Plan:
         """The dtype policy for operands of ``dtypes`` (a tuple), computed once per tuple."""
         found = self._policies.get(dtypes)
         if found is None:
-            compute, result = policy(tuple(np.dtype(d) for d in dtypes), self._reduces,
-                                     self._dtype)
-            if compute.kind == "c" and self._semiring.ordered:
-                raise ContractError(f"semiring {self.semiring!r} orders values; complex "
-                                    f"operands ({', '.join(map(str, dtypes))}) have no order")
-            casts = tuple(i for i, d in enumerate(dtypes) if d != compute)
-            # numpy's sum widens small ints (int8 -> int64): cast back to a dtype= override
-            widened = compute.kind in "biu" and compute.itemsize < 8
-            found = Policy(casts, compute,
-                           None if compute == result and not widened else result, result)
+            found = make_policy(tuple(np.dtype(d) for d in dtypes), self._reduces, self._dtype,
+                                self._semiring, self.terms)
             self._policies[dtypes] = found        # keyed as execute() looks it up
         return found
 
@@ -215,7 +231,7 @@ class Plan:
         else:
             pol = self._policy(dtypes)
             self._last_policy = (dtypes, pol)
-        casts, compute, result_cast, result = pol
+        casts, compute, result_cast, result, check = pol
         if out is not None:
             check_out(out, self.output_shape, result, backend)
         if self._empty:
@@ -226,6 +242,8 @@ class Plan:
         ops = list(arrays)
         for i in self._prepared:
             ops[i] = backend.prepare(ops[i], self._bound.preps[i])
+        if check is not None and check.exceeded(backend, arrays):
+            return self._execute_exact(backend, ops, result, out)
         for i in casts:
             ops[i] = backend.cast(ops[i], compute)
         if trace is not None:
@@ -236,6 +254,20 @@ class Plan:
         if self._final is not None:
             value = self._final(backend, value, compute)
         return value if result_cast is None else backend.cast(value, result_cast)
+
+    def _execute_exact(self, backend, ops, result, out):
+        """Run on Python ints (object arrays): an integer result that int64 arithmetic could
+        get wrong; returned in ``result`` when it fits (else ContractError)."""
+        self.ran_exact = True            # str(plan) says so
+        ops = [backend.cast(op, OBJECT) for op in ops]
+        value = _run(backend.xp, ops, on_objects(self._program))
+        if self._final is not None:
+            value = self._final(backend, value, OBJECT)
+        value = exact_result(backend.xp.asarray(value), result, self.equation)
+        if out is None:
+            return value
+        out[...] = value
+        return out
 
     def _execute_into(self, backend, ops, pol, out, arrays):
         """Run with the result written into ``out``: the last kernel writes it directly
@@ -257,7 +289,7 @@ class Plan:
         return out
 
     def _execute_traced(self, backend, ops, pol, trace):
-        casts, compute, result_cast, result = pol
+        compute, result_cast = pol.compute, pol.result_cast
         trace["prepared"] = list(ops)
         trace["steps"] = steps = []
         for positions, fn in self._program:

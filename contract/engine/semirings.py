@@ -21,6 +21,7 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
+from contract.engine import overflow
 from contract.engine.kernels import real as kernels
 from contract.engine.kernels import semiring as sk
 from contract.errors import ContractError
@@ -43,6 +44,10 @@ class Semiring:
     step, and its kernel then writes into ``out=`` (the real kernels do).
     ``integer_add``: the add stays exact on integers (log-sum-exp does not: integer
     operands are promoted to the default float).
+    ``int_bound(maxima, terms)``: a bound on every value the integer kernels must hold, from
+    each operand's largest magnitude and the number of terms a result element gathers; past
+    int64 the plan runs on exact Python ints (:mod:`contract.engine.overflow`).  None: not
+    checked (integer results are then as the kernels compute them).
     """
 
     name: str
@@ -58,6 +63,7 @@ class Semiring:
     ordered: bool = False
     integer_add: bool = True
     writes_into: bool = False
+    int_bound: Optional[Callable] = None
 
     def zero_for(self, dtype):
         """``zero`` as ``dtype`` holds it (integers: their extreme value for +-inf)."""
@@ -141,7 +147,7 @@ def is_registered(ring: Semiring) -> bool:
 
 
 def make_semiring(ops: sk.SemiringOps, zero, one, vjp=None, gradient=None,
-                  integer_add=True) -> Semiring:
+                  integer_add=True, int_bound=None) -> Semiring:
     """A Semiring whose blocked kernels come from ``ops`` (register it to use it by name).
 
     ``gradient`` defaults to ``"select"`` for a semiring that can track its argmax.
@@ -155,14 +161,19 @@ def make_semiring(ops: sk.SemiringOps, zero, one, vjp=None, gradient=None,
     return Semiring(ops.name, partial(sk.compile_single, ops), partial(sk.compile_pair, ops),
                     partial(sk.compile_nary, ops), zero=zero, one=one,
                     accumulate=ops.accumulate, gradient=gradient, vjp=vjp, ops=ops,
-                    ordered=ops.select is not None, integer_add=integer_add)
+                    ordered=ops.select is not None, integer_add=integer_add,
+                    int_bound=int_bound)
 
 
 REAL = register_semiring(Semiring("real", kernels.compile_single, kernels.compile_pair,
                                   kernels.compile_nary, zero=0.0, one=1.0, accumulate="add",
-                                  gradient="sum", writes_into=True))
+                                  gradient="sum", writes_into=True,
+                                  int_bound=overflow.real_bound))
 LOG = register_semiring(make_semiring(sk.LOG_OPS, -np.inf, 0.0, gradient="softmax",
                                       integer_add=False))
-MAXPLUS = register_semiring(make_semiring(sk.MAXPLUS_OPS, -np.inf, 0.0))
-MINPLUS = register_semiring(make_semiring(sk.MINPLUS_OPS, np.inf, 0.0))
-MAXTIMES = register_semiring(make_semiring(sk.MAXTIMES_OPS, 0.0, 1.0))
+MAXPLUS = register_semiring(make_semiring(sk.MAXPLUS_OPS, -np.inf, 0.0,
+                                          int_bound=overflow.plus_bound))
+MINPLUS = register_semiring(make_semiring(sk.MINPLUS_OPS, np.inf, 0.0,
+                                          int_bound=overflow.plus_bound))
+MAXTIMES = register_semiring(make_semiring(sk.MAXTIMES_OPS, 0.0, 1.0,
+                                           int_bound=overflow.times_bound))

@@ -27,12 +27,11 @@ import numpy as np
 
 from contract._util.progress import progress_bar
 from contract.backends import backend_for
-from contract.dtypes import policy
 from contract.engine.bind import bind
 from contract.engine.cache import cached_plan
 from contract.engine.distributed import run_slices
 from contract.engine.operands import to_arrays
-from contract.engine.plan import Plan
+from contract.engine.plan import Plan, make_policy
 from contract.engine.semirings import get_semiring, is_registered
 from contract.errors import ContractError, ShapeError
 from contract.grammar import parse
@@ -191,7 +190,7 @@ class SlicedPlan:
                                  f"was built for {shape}")
         backend = backend_for(arrays)
         arrays = [backend.asarray(a) for a in arrays]
-        compute, result = policy(tuple(np.dtype(a.dtype) for a in arrays), True, self._dtype)
+        compute, result = self._policy(backend, arrays)
         ops = [backend.cast(backend.prepare(a, p), compute) if not p.is_identity
                else backend.cast(a, compute) for a, p in zip(arrays, self._bound.preps)]
         if client is not None:
@@ -199,6 +198,19 @@ class SlicedPlan:
         else:
             total = self._run_here(backend, ops, progress)
         return backend.cast(self._finish(backend, total, compute), result)
+
+    def _policy(self, backend, arrays):
+        """``(compute, result)`` dtypes: the unsliced plan's dtype policy (one for every path);
+        integers that could pass int64 are refused (slices add up in the compute dtype)."""
+        full = self.full_plan
+        pol = make_policy(tuple(np.dtype(a.dtype) for a in arrays), full._reduces,
+                          self._dtype, self._ring, full.terms)
+        if pol.guard is not None and pol.guard.exceeded(backend, arrays):
+            raise ContractError(f"the integer operands of {self.equation!r} could pass "
+                                f"{pol.result} when summed over {full.terms} terms; ct.einsum "
+                                f"computes such results exactly, or pass dtype='float64' "
+                                f"(rounded) or dtype='{pol.result}' (wrap-around)")
+        return pol.compute, pol.result
 
     def _run_here(self, backend, ops, progress):
         add = self._ring.add(backend.xp)

@@ -26,6 +26,7 @@ from math import prod
 
 import numpy as np
 
+from contract.dtypes import accumulation_dtype
 from contract.engine.api import einsum
 from contract.errors import ContractError, ShapeError
 from contract.nn import _graph
@@ -69,7 +70,7 @@ def _terms(ndim, n):
     return lead, _SPATIAL[:n], _KERNEL[:n]
 
 
-def _sum_pool(x, n, kernel_size, stride, padding, what):
+def _sum_pool(x, n, kernel_size, stride, padding, what, dtype=None):
     kernel, stride, pairs = _pool_args(x, n, kernel_size, stride, padding, what)
     lead, spatial, inner = _terms(len(x.shape), n)
     out = " ".join(spatial)
@@ -80,9 +81,10 @@ def _sum_pool(x, n, kernel_size, stride, padding, what):
                              f"{kernel} (output size would be 0)")
         x = crop_to(x, tuple(c * k for c, k in zip(counts, kernel)))
         groups = " ".join(f"({s} {k})" for s, k in zip(spatial, inner))
-        return einsum(f"{lead} {groups} -> {lead} {out}", x, **dict(zip(inner, kernel)))
+        return einsum(f"{lead} {groups} -> {lead} {out}", x, dtype=dtype,
+                      **dict(zip(inner, kernel)))
     view = windows(x, kernel, stride, pairs, (1,) * n)
-    return einsum(f"{lead} {out} {' '.join(inner)} -> {lead} {out}", view)
+    return einsum(f"{lead} {out} {' '.join(inner)} -> {lead} {out}", view, dtype=dtype)
 
 
 @overridable
@@ -113,21 +115,31 @@ def _avg_pool(x, n, kernel_size, stride, padding, count_include_pad, divisor_ove
               ceil_mode, what):
     if ceil_mode:
         raise ContractError(f"{what}: ceil_mode=True is not supported")
-    total = _sum_pool(x, n, kernel_size, stride, padding, what)
+    own = array_of(x).dtype       # float16 sums and scales in float32, then casts back
+    wide = accumulation_dtype(own)
+    total = _sum_pool(x, n, kernel_size, stride, padding, what,
+                      dtype=None if wide == own else wide)
     kernel, stride, pairs = _pool_args(x, n, kernel_size, stride, padding, what)
     if divisor_override is not None:
         if not divisor_override:
             raise ContractError(f"{what}: divisor_override must be non-zero")
-        return total * (1.0 / divisor_override)
+        return _cast(total * (1.0 / divisor_override), own)
     if count_include_pad or not any(a or b for a, b in pairs):
-        return total * (1.0 / prod(kernel))
+        return _cast(total * (1.0 / prod(kernel)), own)
     dtype = array_of(total).dtype
     xp = namespace(array_of(total))
     scales = [xp.asarray(1.0 / _valid_counts(size, k, s, pair), dtype=dtype)
               for size, k, s, pair in zip(x.shape[-n:], kernel, stride, pairs)]
     lead, spatial, _ = _terms(len(total.shape), n)
     text = f"{lead} {' '.join(spatial)}, " + ", ".join(spatial) + f" -> {lead} {' '.join(spatial)}"
-    return einsum(text, total, *scales)
+    return _cast(einsum(text, total, *scales), own)
+
+
+def _cast(x, dtype):
+    """``x`` (an array or a Tensor) in ``dtype``; unchanged when it is already."""
+    if array_of(x).dtype == dtype:
+        return x
+    return x.to(dtype) if is_tensor(x) else x.astype(dtype)
 
 
 def _valid_counts(size, kernel, stride, pair):

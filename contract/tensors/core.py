@@ -368,7 +368,7 @@ def _dim(dim, ndim):
     if not lo <= d <= hi:
         raise ContractError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
                             f"but got {d})")
-    return d + ndim if d < 0 else d
+    return d + max(ndim, 1) if d < 0 else d       # a 0-d tensor: -1 and 0 both name dim 0
 
 
 def record(name, data, parents, vjp):

@@ -6,6 +6,8 @@
 >>> ct.zeros(2, 3).shape == ct.zeros((2, 3)).shape
 True
 """
+import operator
+
 import numpy as np
 
 from contract.dtypes import DTYPES, as_dtype  # noqa: F401 (re-exported: ct.creation.as_dtype)
@@ -70,10 +72,12 @@ def shape_args(args, name="shape"):
     """Shapes as varargs or one tuple/list: ``(2, 3)`` or ``((2, 3),)``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    try:
-        shape = tuple(int(d) for d in args)
-    except (TypeError, ValueError):
-        raise ContractError(f"{name} must be ints, got {args!r}") from None
+    try:               # ints and integer scalars only: 2.5 and True are refused, as torch does
+        shape = tuple(operator.index(d) for d in args if not isinstance(d, (bool, np.bool_)))
+    except TypeError:
+        shape = ()
+    if len(shape) != len(args):
+        raise ContractError(f"{name} must be ints, got {args!r}")
     if any(d < -1 for d in shape):
         raise ContractError(f"{name} {shape} has a negative size")
     return shape
@@ -211,11 +215,27 @@ def randint(low, high=None, size=(), dtype=None, device=None):
         high, size = None, high          # torch's randint(high, size)
     if high is None:
         low, high = 0, low
+    low, high = _bounds(low, high)
     array = _RNG[0].integers(low, high, _sizes((size,))).astype(_pick(dtype, int64))
     return _leaf(_to_device(array, device), False)
 
 
+def _bounds(low, high):
+    """randint's ``[low, high)`` as ints within int64, ``low < high`` (torch's checks)."""
+    try:
+        low, high = operator.index(low), operator.index(high)
+    except TypeError:
+        raise ContractError(f"randint: low and high must be ints, got {low!r} and "
+                            f"{high!r}") from None
+    if low >= high:
+        raise ContractError(f"randint: expects 'low' to be less than 'high', but got "
+                            f"low={low} >= high={high}")
+    if low < -2 ** 63 or high > 2 ** 63:
+        raise ContractError(f"randint: [{low}, {high}) does not fit int64")
+    return low, high
+
+
 def randperm(n, dtype=None, device=None):
     """A random permutation of ``range(n)``."""
-    array = _RNG[0].permutation(int(n)).astype(_pick(dtype, int64))
+    array = _RNG[0].permutation(_sizes((n,))[0]).astype(_pick(dtype, int64))
     return _leaf(_to_device(array, device), False)

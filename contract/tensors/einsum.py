@@ -21,15 +21,29 @@ from contract.autograd.semiring_vjp import semiring_rule
 from contract.backends import backend_for
 from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.engine.cache import lookup
-from contract.engine.operands import register_operand_type
+from contract.engine.operands import register_operand_type, weak_scalar
 from contract.tensors.core import Tensor, record
 
 
 def einsum_tensors(plan, operands, name="Einsum"):
-    """Run ``plan`` on Tensor (or array/scalar) operands; record the VJP."""
+    """Run ``plan`` on Tensor (or array/scalar) operands; record the VJP.
+
+    A Python scalar beside Tensors takes their dtype within its category, as torch's
+    scalars do (``2.5`` beside float32 is float32); integer Tensors in a semiring whose add
+    leaves the integers (log) compute in the Tensor default float, float32.
+
+    >>> import contract as ct
+    >>> ct.einsum("i,->i", ct.ones(2), 2.5).dtype, ct.einsum("i->", ct.ones(2, dtype=ct.int64),
+    ...                                                      semiring="log").dtype
+    (dtype('float32'), dtype('float32'))
+    """
     arrays = [op._data if isinstance(op, Tensor) else op for op in operands]
-    backend = backend_for([a for a in arrays if hasattr(a, "shape")] or [np.zeros(())])
-    arrays = [a if hasattr(a, "shape") else backend.asarray(np.asarray(a)) for a in arrays]
+    held = [a for a in arrays if hasattr(a, "shape")]
+    backend = backend_for(held or [np.zeros(())])
+    common = np.result_type(*[a.dtype for a in held]) if held else None
+    arrays = [a if hasattr(a, "shape") else backend.asarray(weak_scalar(a, common)) for a in arrays]
+    if not plan._semiring.integer_add and all(a.dtype.kind in "biu" for a in arrays):
+        arrays = [backend.cast(a, _FLOAT32) for a in arrays]
     plan.check_shapes(arrays)
     return _recorded(plan, operands, arrays, backend, tuple([a.dtype for a in arrays]), name)
 
@@ -79,6 +93,7 @@ def _argmax(plan, operands, arrays, value, indices):
 
 register_operand_type(Tensor, lambda t: t._data, _run, _argmax)
 _NDARRAY = np.ndarray
+_FLOAT32 = np.dtype(np.float32)
 
 
 def run_equation(name, equation, *tensors, dtype=None):

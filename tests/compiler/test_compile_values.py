@@ -155,12 +155,18 @@ def test_other_float_dtypes(dtype, rtol):
 
 
 def test_integer_and_mixed_dtype_programs_run_as_eager():
-    i = ct.tensor([[1, 2], [3, 2 ** 40]])
-    f = ct.compile(lambda i, x: ((i * 3).sum(1) @ i, (i @ x).sum()))
+    def fn(i, x):
+        return (i * 3).sum(1) @ i, (i @ x).sum()
+    f = ct.compile(fn)
+    i = ct.tensor([[1, 2], [3, 2 ** 20]])
     x = ct.tensor([[1.5], [2.5]], dtype=ct.float32)
-    got, want = f(i, x), (lambda i, x: ((i * 3).sum(1) @ i, (i @ x).sum()))(i, x)
+    got, want = f(i, x), fn(i, x)
     assert got[0].dtype == want[0].dtype and got[0].tolist() == want[0].tolist()
     assert got[1].dtype == want[1].dtype and got[1].item() == want[1].item()
+    big = ct.tensor([[1, 2], [3, 2 ** 40]])      # 3 * 2**80 does not fit int64: both refuse
+    for run in (f, fn):
+        with pytest.raises(ct.ContractError, match="int64 cannot hold"):
+            run(big, x)
 
 
 def test_nan_inf_and_ties_propagate_as_eager():

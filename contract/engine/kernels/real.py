@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from math import prod
 from typing import Callable, Tuple
 
+import numpy as np
+
 from contract.errors import ShapeError
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -110,7 +112,7 @@ def compile_single(labels, out, sizes=None) -> Kernel:
 
     def single(xp, a):
         if large:
-            a = a.sum(axis=large)
+            a = _sum(a, large)
         if unrolled is not None:
             a = unrolled(a)
         return a if perm is None else a.transpose(perm)
@@ -141,7 +143,14 @@ def _unrolled_sum(axes, extents, large):
 def _pre(axes):
     if not axes:
         return None
-    return lambda a: a.sum(axis=axes)
+    return lambda a: _sum(a, axes)
+
+
+def _sum(a, axes):
+    """``a.sum(axis=axes)``, a 0-d array where NumPy gives an object array's bare Python int
+    (the exact integer path of contract/engine/overflow.py)."""
+    total = a.sum(axis=axes)
+    return total if hasattr(total, "shape") else np.asarray(total, dtype=object)
 
 
 def compile_pair(la, lb, keep, sizes, want=None) -> Kernel:

@@ -19,13 +19,14 @@ array([[4., 5.],
        [4., 5.]])
 """
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from math import prod
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 
-from contract.engine.kernels.blocks import _SETTINGS
+from contract.engine.kernels.blocks import _SETTINGS, block_limit
 from contract.engine.kernels.real import Kernel, _perm
 
 
@@ -42,8 +43,10 @@ def _logsumexp(xp, a, axes, out=None, scratch=False):
     """Max-shifted log-sum-exp; all ``-inf`` slices give ``-inf`` without warnings.
 
     ``scratch=True`` lets it overwrite ``a`` (a block buffer) instead of allocating.
+    Complex values shift by the largest real part only, so the result's imaginary part
+    is ``log``'s principal branch, as ``log(sum(exp(a)))`` gives (torch, NumPy).
     """
-    shift = a.max(axis=axes, keepdims=True)
+    shift = (a.real if a.dtype.kind == "c" else a).max(axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if scratch:
@@ -59,6 +62,29 @@ def _logsumexp(xp, a, axes, out=None, scratch=False):
     return out
 
 
+def logaddexp(xp, a, b, out=None):
+    """Merge two partial log-sum-exps: ``xp.logaddexp``, and for complex values (which it
+    does not take) the stacked :func:`_logsumexp` on the principal branch.
+
+    >>> complex(logaddexp(np, np.array(1 - 3.1j), np.array(0.9 - 4j))).imag > 0
+    True
+    """
+    if a.dtype.kind != "c" and b.dtype.kind != "c":
+        return xp.logaddexp(a, b) if out is None else xp.logaddexp(a, b, out=out)
+    result = _logsumexp(xp, xp.stack(xp.broadcast_arrays(a, b)), (0,))
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+def merge_fn(ops, xp):
+    """The function merging two partial reductions: ``ops.accumulate`` as a ufunc of
+    ``xp`` (a name) or a function ``(xp, a, b, out=None)``."""
+    acc = ops.accumulate
+    return partial(acc, xp) if callable(acc) else getattr(xp, acc)
+
+
 @dataclass(frozen=True)
 class SemiringOps:
     """The operations of a semiring, by which its kernels are built."""
@@ -66,12 +92,13 @@ class SemiringOps:
     name: str
     reduce: Callable            # (xp, a, axes, out=None, scratch=False) -> a reduced over axes
     combine: str                # ufunc name of multiply: "add" / "multiply"
-    accumulate: str             # ufunc name merging partial reductions: "maximum", ...
+    accumulate: Union[str, Callable]   # merges partial reductions: a ufunc name ("maximum")
+    #                                    or a function (xp, a, b, out=None)
     select: Optional[str] = None   # "argmax" / "argmin": the semiring can track argmax
     better: Optional[str] = None   # "greater" / "less": strict improvement (first wins)
 
 
-LOG_OPS = SemiringOps("log", _logsumexp, "add", "logaddexp")
+LOG_OPS = SemiringOps("log", _logsumexp, "add", logaddexp)
 MAXPLUS_OPS = SemiringOps("maxplus", _max, "add", "maximum", "argmax", "greater")
 MINPLUS_OPS = SemiringOps("minplus", _min, "add", "minimum", "argmin", "less")
 MAXTIMES_OPS = SemiringOps("maxtimes", _max, "multiply", "maximum", "argmax", "greater")
@@ -135,7 +162,7 @@ def _pre_reduce(reduce, xp, a, track, backpointers):
     if track:
         a, bp = a
         backpointers.append(bp)
-    return a
+    return a if hasattr(a, "shape") else xp.asarray(a, dtype=object)   # object: a bare int
 
 
 def compile_single(ops, labels, out, sizes=None, track=False) -> Kernel:
@@ -212,7 +239,7 @@ def _compile_contract(ops, la, lb, keep, sizes, track):
             b = b.transpose(perm_b)
         a = _contiguous(xp, a).reshape(nb, m, 1, k)
         b = _contiguous(xp, b).reshape(nb, 1, n, k)
-        limit = _SETTINGS["limit"]
+        limit = block_limit()
         sb, sm, sn, sk = _blocks(nb, m, n, k, min(limit, _SETTINGS["cache"]), limit)
         dtype = xp.result_type(a, b)
         value = xp.empty((nb, m, n), dtype=dtype)
@@ -245,13 +272,13 @@ def _reduce_block(ops, xp, a, b, rows, k, sk, buf, combine, value, index):
                 ops.reduce(xp, block, (3,), out=target, scratch=True)
             else:
                 part = ops.reduce(xp, block, (3,), scratch=True)
-                getattr(xp, ops.accumulate)(target, part, out=target)
+                merge_fn(ops, xp)(target, part, out=target)
             continue
         best, where = arg_reduce(ops, xp, block, 1)
         if k0 == 0:
             target[...], index[rows] = best, where
         else:
-            wins = getattr(xp, ops.better)(best, target)
+            wins = _improves(ops, xp, best, target)
             target[...] = xp.where(wins, best, target)
             index[rows] = xp.where(wins, where + k0, index[rows])
 
@@ -302,7 +329,7 @@ def compile_nary(ops, terms, out, sizes=None, track=False) -> Kernel:
 
 def _nary_blocks(ops, xp, full, shape, n_out, track, reduced, out):
     """Walk blocks of the full product space: loop the leading axes, chunk one axis."""
-    limit = _SETTINGS["limit"]
+    limit = block_limit()
     split, tail = len(shape), 1
     while split > 0 and tail * shape[split - 1] <= limit:
         split -= 1
@@ -346,7 +373,7 @@ def _nary_merge(ops, xp, block, sel, shape, n_out, value, index, disjoint):
         if disjoint:
             target[...] = part
         else:
-            getattr(xp, ops.accumulate)(target, part, out=target)
+            merge_fn(ops, xp)(target, part, out=target)
         return
     best, where = arg_reduce(ops, xp, block, len(red))
     starts = [s.start for s in sel[n_out:]] + [0] * (len(shape) - len(sel))
@@ -358,14 +385,25 @@ def _nary_merge(ops, xp, block, sel, shape, n_out, value, index, disjoint):
     if disjoint:
         target[...], index[out_sel] = best, where
         return
-    wins = getattr(xp, ops.better)(best, target) | xp.isnan(best) & ~xp.isnan(target)
+    wins = _improves(ops, xp, best, target)
     target[...] = xp.where(wins, best, target)
     index[out_sel] = xp.where(wins, where, index[out_sel])
 
 
+def _improves(ops, xp, best, target):
+    """Where a later block's ``best`` replaces the running ``target``: a strict improvement
+    (the first index wins ties), or a NaN where none was yet, as ``argmax`` over the whole
+    axis would choose the first NaN (and the untracked reduction propagates it)."""
+    wins = getattr(xp, ops.better)(best, target)
+    if best.dtype.kind in "fc":
+        wins |= xp.isnan(best) & ~xp.isnan(target)
+    return wins
+
+
 def _zero_value(ops, dtype):
     """The reduce identity, clipped to what ``dtype`` holds (ints: their extreme)."""
-    zero = {"maximum": -np.inf, "minimum": np.inf, "logaddexp": -np.inf}[ops.accumulate]
+    name = getattr(ops.accumulate, "__name__", ops.accumulate)
+    zero = {"maximum": -np.inf, "minimum": np.inf, "logaddexp": -np.inf}[name]
     if ops.combine == "multiply" and ops.accumulate == "maximum":
         zero = 0
     dtype = np.dtype(dtype)

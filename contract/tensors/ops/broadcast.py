@@ -14,28 +14,11 @@ from functools import lru_cache
 import numpy as np
 
 from contract.autograd import unbroadcast
+from contract.dtypes import scalar_dtype
 from contract.engine.kernels.real import LETTERS
 from contract.errors import ContractError, ShapeError
 from contract.tensors.core import Tensor, record
 from contract.tensors.creation import tensor
-
-_FLOAT32, _INT64, _COMPLEX64 = np.dtype("float32"), np.dtype("int64"), np.dtype("complex64")
-
-
-def _scalar_dtype(value, dtype):
-    """torch's dtype for a Python scalar combined with a tensor of ``dtype``."""
-    kind = dtype.kind
-    if isinstance(value, (bool, np.bool_)):
-        return dtype
-    if isinstance(value, (int, np.integer)):
-        return _INT64 if kind == "b" else dtype
-    if isinstance(value, (float, np.floating)):
-        return dtype if kind in "fc" else _FLOAT32
-    if isinstance(value, (complex, np.complexfloating)):
-        return dtype if kind == "c" else (np.dtype("complex128") if dtype == np.float64
-                                          else _COMPLEX64)
-    raise ContractError(f"unsupported operand type {type(value).__name__} for a tensor op")
-
 
 def as_operand(value, like):
     """A Tensor for ``value`` (a Tensor, a scalar or array-like) next to Tensor ``like``."""
@@ -43,7 +26,7 @@ def as_operand(value, like):
         return value
     xp = like._xp
     if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
-        dtype = _scalar_dtype(value, like.dtype)
+        dtype = scalar_dtype(value, like.dtype)
         try:
             return Tensor._wrap(xp.asarray(value, dtype=dtype))
         except OverflowError:            # torch wraps an int scalar into a narrow int dtype

@@ -90,6 +90,8 @@ def where(condition, input, other):
         # two scalars: torch's default dtypes
         input = tensor(input, device=getattr(condition, "device", None))
     a, b = pair(input, other)
+    _, shape = broadcast_equation(tuple(cond.shape), tuple(a._data.shape))
+    broadcast_equation(shape, tuple(b._data.shape))      # ShapeError as torch words it
     xp = _xp(a._data)
     out = xp.where(cond, a._data, b._data)
     zero = xp.zeros((), dtype=out.dtype)

@@ -16,7 +16,7 @@ import numpy as np
 
 from contract.autograd import is_grad_enabled
 from contract.backends.numpy_backend import BACKEND as _NUMPY
-from contract.dtypes import as_dtype, conj
+from contract.dtypes import accumulation_dtype, as_dtype, conj
 from contract.engine.api import einsum as _einsum
 from contract.engine.cache import lookup
 from contract.engine.kernels.real import LETTERS
@@ -25,7 +25,6 @@ from contract.tensors.core import Tensor, _dim, _xp_of, record
 from contract.tensors.einsum import run_equation
 from contract.tensors.ops.arith import sub
 from contract.tensors.ops.complex import conj as tensor_conj, real
-from contract.tensors.ops.elementwise import sqrt
 
 
 @lru_cache(maxsize=4096)
@@ -141,30 +140,56 @@ def _need_float(name, input):
                             f"a floating point or complex dtype. Got: {input.dtype}")
 
 
+def _accumulating(input):
+    """``(input, dtype to cast the result back to, or None)``: a float16 tensor is reduced in
+    float32, its accumulation dtype, so a mean or variance is scaled before it is cast
+    (a float16 sum of 3 x 40000. would already be inf)."""
+    acc = accumulation_dtype(input.dtype)
+    return (input, None) if acc == input.dtype else (input.to(acc), input.dtype)
+
+
+def _cast_back(out, back):
+    return out if back is None else out.to(back)
+
+
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
-    """Mean over ``dim``: the sum's einsum, scaled by ``1/n``.
+    """Mean over ``dim``: the sum's einsum, scaled by ``1/n`` (float16: in float32).
 
     >>> import contract as ct
     >>> ct.tensor([[1., 2.], [3., 5.]]).mean(0)
     tensor([2.0000, 3.5000])
+    >>> ct.tensor([40000.] * 3, dtype=ct.float16).mean().item()
+    40000.0
     """
     if dtype is not None:
         input = input.to(as_dtype(dtype))
     _need_float("mean", input)
+    input, back = _accumulating(input)
     dims = reduce_dims(dim, input._data.ndim, axis)
     total = _einsum_reduce("Sum", input, dims, keepdim)
     n = _count(input._data.shape, dims)
-    return _scaled("Mean", total, 1.0 / n if n else float("nan"))
+    return _cast_back(_scaled("Mean", total, 1.0 / n if n else float("nan")), back)
+
+
+def _var_args(dim, unbiased, correction):
+    """torch's positional ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` forms."""
+    if isinstance(dim, bool) and unbiased is None:
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return dim, correction
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
     """Variance (two-pass: ``d = x - mean``, then ``abc,abc->b`` over ``d``); torch's
     positional ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` forms are accepted."""
-    if isinstance(dim, bool) and unbiased is None:
-        dim, unbiased = None, dim
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+    dim, correction = _var_args(dim, unbiased, correction)
     _need_float("var", input)
+    input, back = _accumulating(input)
+    return _cast_back(_variance(input, dim, keepdim, correction, axis), back)
+
+
+def _variance(input, dim, keepdim, correction, axis):
     dims = reduce_dims(dim, input._data.ndim, axis)
     centred = sub(input, mean(input, dims, keepdim=True))
     if input.dtype.kind == "c":         # torch: |x - mean|^2, a real result
@@ -180,25 +205,50 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=Non
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
-    """Standard deviation: the square root of :func:`var` (two-pass)."""
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
-                    axis=axis))
+    """Standard deviation: the square root of :func:`var` (two-pass).  Where the spread is 0
+    the gradient is 0, as torch's (not the ``1 / (2 sqrt 0)`` of a plain square root).
+
+    >>> import contract as ct
+    >>> x = ct.ones(2, 3, requires_grad=True)
+    >>> x.std(dim=1).sum().backward(); x.grad
+    tensor([[0., 0., 0.],
+            [0., 0., 0.]])
+    """
+    dim, correction = _var_args(dim, unbiased, correction)
+    _need_float("std", input)
+    input, back = _accumulating(input)
+    v = _variance(input, dim, keepdim, correction, axis)
+    xp = _xp_of(v._data)
+    out = xp.sqrt(v._data)
+
+    def vjp(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (xp.where(out == 0, 0, g / (2 * out)).astype(out.dtype, copy=False),)
+    return _cast_back(record("Std", out, (v,), vjp), back)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product over one ``dim`` (or all); the gradient is the product of the others."""
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    """Product over one ``dim`` (or all; ``axis`` is its alias); the gradient is the product
+    of the others."""
     if dtype is not None:
         input = input.to(as_dtype(dtype))
     x = input._data
-    dims = reduce_dims(dim, x.ndim)
+    dims = reduce_dims(dim, x.ndim, axis)
     out_dtype = np.dtype("int64") if x.dtype.kind in "biu" else x.dtype
     out = x.prod(axis=dims, keepdims=keepdim, dtype=out_dtype)
-    return record("Prod", out, (input,), lambda g: (_prod_grad(x, dims, keepdim, g),))
+    whole = dim is None and axis is None
+    return record("Prod", out, (input,), lambda g: (_prod_grad(x, dims, keepdim, g, whole),))
 
 
-def _prod_grad(x, dims, keepdim, g):
-    """Product of all other elements (exclusive cumulative products; exact with zeros)."""
+def _prod_grad(x, dims, keepdim, g, whole):
+    """The product of all other elements (exclusive cumulative products), or ``prod / x``
+    where torch takes it: they agree on finite values, and torch's choice decides where a
+    NaN or inf is about.  torch divides when no element is 0 (in the whole tensor, for a
+    ``dim`` reduction); over all elements (``whole``) two or more zeros give 0.
+    """
     xp = _xp_of(x)
+    if not x.size:                       # nothing was multiplied: an empty gradient
+        return xp.zeros(x.shape, dtype=g.dtype)
     rest = tuple(k for k in range(x.ndim) if k not in dims)
     perm = rest + dims
     moved = x.transpose(perm)
@@ -207,9 +257,19 @@ def _prod_grad(x, dims, keepdim, g):
     left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = xp.cumprod(xp.concatenate([ones, flat[..., ::-1][..., :-1]], axis=-1),
                        axis=-1)[..., ::-1]
+    others = left * right
+    zeros = (flat == 0).sum(axis=-1, keepdims=True)
+    if not whole:
+        zeros = zeros.sum()
+    if (zeros == 0).any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = flat.prod(axis=-1, keepdims=True) / flat
+        others = xp.where(zeros == 0, ratio, others)
+    if whole:
+        others = xp.where(zeros > 1, 0, others)
     if keepdim:
         g = g.reshape(tuple(g.shape[k] for k in rest))
-    grad = (conj(left * right) * g[..., None]).reshape(moved.shape)   # complex: torch's conj
+    grad = (conj(others) * g[..., None]).reshape(moved.shape)   # complex: torch's conj
     return grad.transpose(tuple(perm.index(k) for k in range(x.ndim)))
 
 

@@ -64,19 +64,31 @@ def _keep(xp, array, axes, keepdim):
     return xp.expand_dims(array, axes) if keepdim and axes else array
 
 
-def _even_split_vjp(xp, x, value, axes, keepdim=False):
-    """torch's rule for max() / amax: the gradient is shared evenly between ties."""
+def _even_split_vjp(xp, x, value, axes, keepdim=False, nan_ties=False):
+    """torch's rule for max() / amax: the gradient is shared evenly between ties.
+
+    Where the value is NaN no element equals it: ``amax`` then gives NaN to its whole
+    slice (torch's ``grad / count * mask`` with a count of 0); ``max()`` / ``min()`` over
+    all elements (``nan_ties``) share it between the NaN elements instead.
+    """
     def vjp(grad):
         full = xp.expand_dims(value, axes) if axes else value
         mask = (x == full)
+        lost = xp.isnan(full) if x.dtype.kind == "f" else None
+        if nan_ties and lost is not None:
+            mask = mask | (lost & xp.isnan(x))
         count = mask.sum(axis=axes, keepdims=True) if axes else mask
         g = xp.expand_dims(grad, axes) if axes and not keepdim else grad
-        return (xp.where(mask, g / xp.maximum(count, 1), 0).astype(x.dtype, copy=False),)
+        out = xp.where(mask, g / xp.maximum(count, 1), 0)
+        if lost is not None and not nan_ties:
+            out = xp.where(lost, xp.nan, out)
+        return (out.astype(x.dtype, copy=False),)
     return vjp
 
 
-def _extreme(t, dim, keepdim, axis, semiring, name):
-    """amax / amin (and max() / min() without dim): values only, ties share the gradient."""
+def _extreme(t, dim, keepdim, axis, semiring, name, nan_ties=False):
+    """amax / amin (and max() / min() without dim, ``nan_ties``): values only, ties share
+    the gradient."""
     data = t._data
     axes = _dims(t, dim, axis, name)
     if data.size == 0 and (not axes or any(data.shape[a] == 0 for a in axes)):
@@ -88,7 +100,7 @@ def _extreme(t, dim, keepdim, axis, semiring, name):
     xp = _xp(data)
     result = _keep(xp, value, axes, keepdim)
     return _record(name.capitalize(), result, (t,),
-                   _even_split_vjp(xp, data, value, axes, keepdim))
+                   _even_split_vjp(xp, data, value, axes, keepdim, nan_ties))
 
 
 def tensor_amax(t, dim=(), keepdim=False, axis=None):
@@ -122,7 +134,7 @@ def _with_indices(t, dim, keepdim, axis, semiring, name, result_type):
     if axis is not None:
         dim = axis
     if dim is None:
-        return _extreme(t, None, False, None, semiring, name)
+        return _extreme(t, None, False, None, semiring, name, nan_ties=True)
     data = t._data
     d = _dim(dim, data.ndim)
     values, index = _select_along(t, d, keepdim, semiring, name)

@@ -91,11 +91,17 @@ def reshape(input, *shape):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
     if input.ndim == 0:
         return reshape(input, 1)
-    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
+    if s > e:
+        raise ContractError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
+                            f"after end_dim ({end_dim})")
     shape = input.shape
-    return reshape(input, shape[:s] + (-1,) + shape[e + 1:])
+    merged = 1
+    for n in shape[s:e + 1]:
+        merged *= n                     # not -1: a zero-size tensor cannot infer it
+    return reshape(input, shape[:s] + (merged,) + shape[e + 1:])
 
 
 def permute(input, *dims):
@@ -137,7 +143,7 @@ def squeeze(input, dim=None):
         dims = {k for k, n in enumerate(shape) if n == 1}
     else:
         dims = {_dim(d, input.ndim) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
-        dims = {k for k in dims if shape[k] == 1}
+        dims = {k for k in dims if k < input.ndim and shape[k] == 1}   # 0-d: dim 0 is a no-op
     return _reshaped(input, tuple(n for k, n in enumerate(shape) if k not in dims), copy=True)
 
 
@@ -234,10 +240,24 @@ def _sequence_as_tuple(value):
         for v in value)
 
 
+def _as_view_index(idx):
+    """A basic index that gives a view even where it selects one element: NumPy hands back
+    a scalar (a copy) for ``a[0]`` on a 1-d array, but a 0-d view for ``a[0, ...]``.
+
+    >>> _as_view_index(1), _as_view_index((0, Ellipsis))
+    ((1, Ellipsis), (0, Ellipsis))
+    """
+    items = idx if type(idx) is tuple else (idx,)
+    return items if any(i is Ellipsis for i in items) else items + (Ellipsis,)
+
+
 def getitem(input, index):
     """Basic (view), integer-array and boolean-mask indexing, differentiable."""
     x = input._data
     idx = _index(index)
+    basic = is_basic(idx)
+    if basic:
+        idx = _as_view_index(idx)
     try:
         out = x[idx]
     except IndexError as err:
@@ -247,7 +267,6 @@ def getitem(input, index):
         raise ContractError(f"invalid index {index!r}: {err}") from None
 
     shape = x.shape      # the vjp keeps the shape only: x is not saved for backward
-    basic = is_basic(idx)
 
     def vjp(g):
         xp = _xp_of(g)
@@ -264,10 +283,24 @@ def getitem(input, index):
 
 
 def gather(input, dim, index):
-    """``out[i][j] = input[index[i][j]][j]`` style selection along ``dim``."""
+    """``out[i][j] = input[index[i][j]][j]`` style selection along ``dim``; a 0-d input or
+    index is read as 1-d of size 1, as torch reads it.
+
+    >>> import contract as ct
+    >>> ct.tensor(5.).gather(0, ct.tensor([0, 0]))
+    tensor([5., 5.])
+    """
     d = _dim(dim, input.ndim)
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if input.ndim == 0 or idx.ndim == 0:
+        flat = gather(reshape(input, -1) if input.ndim == 0 else input, d,
+                      Tensor._wrap(idx.reshape(-1) if idx.ndim == 0 else idx))
+        return reshape(flat, idx.shape)
     xp = _xp_of(input._data)
+    if idx.size == 0 and idx.dtype.kind in "iu":     # torch checks no shape for an empty index
+        data = input._data
+        return record("Gather", xp.zeros(idx.shape, dtype=data.dtype), (input,),
+                      lambda g: (xp.zeros(data.shape, dtype=g.dtype),))
     _check_gather_index(input, d, idx)
     region = tuple(slice(0, n) if k != d else slice(None) for k, n in enumerate(idx.shape))
     try:
@@ -312,10 +345,13 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views along ``dim`` (the last may be smaller), as torch does."""
     if not isinstance(chunks, int) or chunks <= 0:
         raise ContractError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise ContractError("chunk expects at least a 1-dimensional tensor")
     d = _dim(dim, input.ndim)
-    step = -(-input.shape[d] // chunks)
-    return tuple(getitem(input, (slice(None),) * d + (slice(k, k + step),))
-                 for k in range(0, input.shape[d], step))
+    size = input.shape[d]
+    step = -(-size // chunks)
+    starts = range(0, size, step) if size else [0] * chunks    # torch: `chunks` empty pieces
+    return tuple(getitem(input, (slice(None),) * d + (slice(k, k + step),)) for k in starts)
 
 
 def flip(input, dims):
@@ -323,8 +359,9 @@ def flip(input, dims):
                                                else [dims]))
     if len(set(dims)) != len(dims):
         raise ContractError(f"flip: dim appears multiple times in the list of dims {dims}")
+    dims = tuple(d for d in dims if d < input.ndim)     # 0-d: dim 0 names no axis
     xp = _xp_of(input._data)
-    return record("Flip", xp.ascontiguousarray(xp.flip(input._data, dims)), (input,),
+    return record("Flip", xp.flip(input._data, dims).copy(), (input,),
                   lambda g: (xp.flip(g, dims),))
 
 
