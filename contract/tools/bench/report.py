@@ -102,8 +102,7 @@ COLUMNS = (
     Column("min", lambda r: format_seconds(r.time_min), "min, median, max: seconds per call"),
     Column("median", lambda r: format_seconds(r.time_median)),
     Column("max", lambda r: format_seconds(r.time_max)),
-    Column("cv", _cv_text, "cv: coefficient of variation of the repeats (! = noisy: above the "
-           "limit, in some run when the rows summarise several)"),
+    Column("cv", _cv_text, "cv: coefficient of variation of the repeats (!: noisy)"),
     Column("peak", lambda r: format_bytes(r.peak_bytes) if r.repeats else "-",
            "peak: traced memory of one call"),
     Column("ratio", _ratio_text, "ratio: median / the baseline's median, same process"),
@@ -281,7 +280,7 @@ def _cpu_model() -> Optional[str]:
     return None
 
 
-def _threadpools() -> List[dict]:
+def thread_pools() -> List[dict]:
     """The thread pools loaded now (BLAS, OpenMP) and their thread counts (threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_info
@@ -291,11 +290,13 @@ def _threadpools() -> List[dict]:
     return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
 
 
-def machine_info() -> Dict[str, object]:
-    """Platform, processor, CPU count, BLAS name and the thread pools with their sizes."""
+def machine_info(pools=None) -> Dict[str, object]:
+    """Platform, processor, CPU count, BLAS name and the thread pools with their sizes
+    (``pools``: as :func:`thread_pools` saw them during the run; else now)."""
     info = {"platform": platform.platform(), "machine": platform.machine(),
             "processor": _cpu_model() or platform.processor() or None,
-            "cpu_count": os.cpu_count(), "threadpools": _threadpools()}
+            "cpu_count": os.cpu_count(),
+            "threadpools": thread_pools() if pools is None else pools}
     try:
         import numpy as np
         config = np.show_config(mode="dicts")
@@ -312,15 +313,16 @@ def case_entry(suite: str, case) -> Dict[str, object]:
             "note": case.info.get("note")}
 
 
-def document(rows, targets, settings: Dict[str, object], cases=(), runs=None):
+def document(rows, targets, settings: Dict[str, object], cases=(), runs=None, pools=None):
     """The JSON document: schema, created, versions, machine, settings, cases, rows,
     targets (and ``runs``, each run's own document, when the suite ran several times).
 
-    ``cases`` holds :func:`case_entry` dicts.
+    ``cases`` holds :func:`case_entry` dicts; ``pools`` the thread pools during the run.
     """
     doc = {"schema": SCHEMA,
            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "versions": _versions(), "machine": machine_info(), "settings": settings,
+           "versions": _versions(), "machine": machine_info(pools),
+           "settings": settings,
            "cases": list(cases), "rows": [r.to_dict() for r in rows],
            "targets": [t.to_dict() for t in targets]}
     if runs is not None:

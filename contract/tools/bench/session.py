@@ -197,16 +197,18 @@ def settings_of(args) -> dict:
 
 
 def run_once(args, say, use_rich: bool):
-    """Gather and measure in this process: (rows, targets, case entries)."""
+    """Gather and measure in this process: (rows, targets, case entries, the thread
+    pools as they were during the run)."""
     from contract.tools.bench.progress import progress_runner
-    from contract.tools.bench.report import case_entry
+    from contract.tools.bench.report import case_entry, thread_pools
     from contract.tools.bench.runner import pinned_threads, steady_allocator
     if not getattr(args, "malloc_as_is", False):
         steady_allocator()
     pairs = gather(args, say)
     with pinned_threads(getattr(args, "threads", None)):
+        pools = thread_pools()
         rows, targets = progress_runner(pairs, args, use_rich)
-    return rows, targets, [case_entry(s, c) for s, c in pairs]
+    return rows, targets, [case_entry(s, c) for s, c in pairs], pools
 
 
 def run_bench(args) -> int:
@@ -220,13 +222,15 @@ def run_bench(args) -> int:
     use_rich = not args.plain and sys.stdout.isatty() and _has_rich()
     say = (lambda text: print(text, file=sys.stderr))
     runs = getattr(args, "repeat_runs", None) or 1
+    docs, pools = None, None
     if runs > 1:
         from contract.tools.bench.repeat import run_repeated
         rows, targets, cases, docs = run_repeated(args, runs, say)
+        pools = docs[0]["machine"].get("threadpools")
     else:
-        (rows, targets, cases), docs = run_once(args, say, use_rich), None
+        rows, targets, cases, pools = run_once(args, say, use_rich)
     if args.json:
-        write_json(args.json, document(rows, targets, settings_of(args), cases, docs))
+        write_json(args.json, document(rows, targets, settings_of(args), cases, docs, pools))
         say(f"results written to {args.json}")
     print_report(rows, targets, use_rich, cases=cases, runs=runs)
     if args.markdown:
