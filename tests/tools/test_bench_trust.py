@@ -23,12 +23,11 @@ FAST = ["--repeats", "1", "--min-time", "0.0001", "--plain", "--no-memory", "--s
 
 
 def run_main(argv, capsys):
+    """(exit status, stdout, stderr) of ``contract *argv``."""
     try:
-        status = main(argv)
+        return (main(argv),) + tuple(capsys.readouterr())
     except SystemExit as done:
-        status = done.code
-    out, err = capsys.readouterr()
-    return status, out, err
+        return (done.code,) + tuple(capsys.readouterr())
 
 
 def numpy_report(equation, shapes):

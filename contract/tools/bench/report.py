@@ -55,21 +55,30 @@ def _flops_text(row) -> str:
     return _number(row.log10_flops)
 
 
+def ratio(value: float) -> str:
+    """A ratio for the table: two decimals, or two digits below 0.1.
+
+    >>> ratio(1.234), ratio(0.000829)
+    ('1.23', '0.00083')
+    """
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
 def _ratio_text(row) -> str:
     if row.error:
         return "error"
     if row.time_ratio is not None:
-        return f"{row.time_ratio:.2f}x"
+        return f"{ratio(row.time_ratio)}x"
     if row.time_median is None and row.flops_ratio is not None:
         return f"{row.flops_ratio:.3g}x flops"
     return "-"
 
 
 def _range_text(row) -> str:
-    if not row.time_ratio_range:
+    if not row.time_ratio_range or row.engine == row.baseline:
         return "-"
     low, high = row.time_ratio_range
-    return f"{low:.2f}-{high:.2f}x"
+    return f"{ratio(low)}-{ratio(high)}x"
 
 
 def _cv_text(row) -> str:
@@ -240,12 +249,14 @@ def print_report(rows, targets, use_rich: bool, file=None, cases=(), runs: int =
         print(text, file=file)
 
 
-def markdown_table(rows) -> str:
-    """The rows as GitHub markdown tables, one per suite (for the README)."""
+def markdown_table(rows, columns=None) -> str:
+    """The rows as GitHub markdown tables, one per suite (for the README); ``columns``:
+    the names of the columns to keep (when they hold something), default all."""
     blocks = []
     for name, srows, _ in _suites(rows, []):
         cells = [row_cells(r) for r in srows]
-        keep = _kept_columns(cells)
+        keep = [k for k in _kept_columns(cells)
+                if columns is None or k == 0 or COLUMNS[k].name in columns]
         lines = ["| case | " + " | ".join(COLUMNS[k].name for k in keep) + " |",
                  "|---|" + "---|" * len(keep)]
         last = None
