@@ -13,7 +13,6 @@ processes do.  A goal's verdict over the runs is the verdict of the median ratio
 >>> one.time_median, one.time_ratio, one.time_ratio_range, one.runs
 (2.0, 1.0, [0.9, 1.1], 3)
 """
-import argparse
 import json
 import os
 import subprocess
@@ -114,7 +113,7 @@ def _child_env(args) -> dict:
 
 def run_child(settings: dict, path: str, env: dict) -> dict:
     """Run one fresh ``contract bench`` process with ``settings``; its JSON document."""
-    command = [sys.executable, "-m", "contract.tools.bench.repeat"]
+    command = [sys.executable, "-m", "contract.tools.bench.session"]
     done = subprocess.run(command, input=json.dumps(dict(settings, json=path)), text=True,
                           stdout=subprocess.DEVNULL, env=env)
     if done.returncode != 0:
@@ -137,20 +136,3 @@ def run_repeated(args, runs: int, say):
     targets = combine_targets([[TargetResult(**t) for t in doc["targets"]] for doc in docs],
                               _rejudge)
     return rows, targets, docs[0]["cases"], docs
-
-
-def child_main() -> int:
-    """A fresh process's side of ``--repeat-runs``: settings as JSON on stdin."""
-    from contract.tools.bench.session import run_bench
-    settings = json.load(sys.stdin)
-    settings["shapes"] = [tuple(s) for s in settings.get("shapes") or ()] or None
-    settings["size"] = [tuple(p) for p in settings.get("size") or ()]
-    try:
-        return run_bench(argparse.Namespace(**settings))
-    except ContractError as err:
-        print(f"contract bench: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())

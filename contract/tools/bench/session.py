@@ -8,6 +8,7 @@ tables and goals, and plot.
 >>> [p.equation for p in problems]
 ['ij,jk->ik', 'ab,bc,cd->ad']
 """
+import argparse
 import json
 import sys
 from typing import List
@@ -255,3 +256,19 @@ def _plot(args, rows) -> None:
 def _has_rich() -> bool:
     from contract.tools.bench.engines import installed
     return installed("rich")
+
+
+def child_main() -> int:
+    """A fresh process of ``--repeat-runs``: the settings arrive as JSON on stdin."""
+    settings = json.load(sys.stdin)
+    settings["shapes"] = [tuple(s) for s in settings.get("shapes") or ()] or None
+    settings["size"] = [tuple(p) for p in settings.get("size") or ()]
+    try:
+        return run_bench(argparse.Namespace(**settings))
+    except ContractError as err:
+        print(f"contract bench: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(child_main())
