@@ -145,24 +145,30 @@ def _case_line(name: str, entry: Optional[dict]) -> List[str]:
         head += f"   (the problem: log10 flops {math.log10(entry['flops']):.2f})"
     lines = [head]
     if entry and entry.get("note"):
-        lines.append(f"  note: {entry['note']}")
+        lines += textwrap.wrap(f"note: {entry['note']}", 98, initial_indent="  ",
+                               subsequent_indent="    ")
     return lines
 
 
+WIDTH = 100              # no table line is longer
+
+
 def suite_table(rows, entries: Optional[Dict[str, dict]] = None) -> str:
-    """One suite's rows as a plain-text table: a line per case, an indented row per engine."""
+    """One suite's rows as a plain-text table: a line per case, an indented row per engine;
+    columns two spaces apart, one where two would pass :data:`WIDTH`."""
     entries = entries or {}
     cells = [row_cells(r) for r in rows]
     keep = _kept_columns(cells)
     header = ["case / engine"] + [COLUMNS[k].name for k in keep[1:]]
     widths = [max([len(header[0]) - 2] + [len(c[0]) for c in cells])]
     widths += [max([len(COLUMNS[k].name)] + [len(c[k]) for c in cells]) for k in keep[1:]]
+    gap = "  " if sum(widths) + 2 * len(widths) <= WIDTH else " "
 
     def line(values, first_pad):
         out = [values[0].ljust(widths[0] + first_pad)]
         for k, (value, width) in enumerate(zip(values[1:], widths[1:]), start=1):
             out.append(value.ljust(width) if COLUMNS[keep[k]].left else value.rjust(width))
-        return "  ".join(out).rstrip()
+        return (out[0] + "  " + gap.join(out[1:])).rstrip()
     lines = [line(header, 2), "-" * len(line(header, 2))]
     for case, group in _by_case(rows).items():
         lines += _case_line(case, entries.get(case))
