@@ -361,3 +361,9 @@ def test_tree_plots_stay_within_a_screen(tmp_path, capsys):
     status, _, _ = run_main(["explain", "ij,jk,kl->il", "--shapes", "2x3", "3x4", "4x5",
                              "--plot", str(svg)], capsys)
     assert status == 0 and svg.read_text().lstrip().startswith("<?xml")
+
+
+def test_a_refusal_in_a_fresh_process_is_one_line_here(capsys):
+    status, _, err = run_main(["bench", "--generate", "chain:n=3", "--engines", "nosuch",
+                               "--repeat-runs", "2"] + FAST, capsys)
+    assert "nosuch" in _one_line_error(status, err)

@@ -111,14 +111,30 @@ def _child_env(args) -> dict:
     return env
 
 
+ERROR_PREFIX = "contract bench: error: "
+
+
 def run_child(settings: dict, path: str, env: dict) -> dict:
-    """Run one fresh ``contract bench`` process with ``settings``; its JSON document."""
+    """Run one fresh ``contract bench`` process with ``settings``; its JSON document.
+
+    Its progress lines pass through to stderr as they come; a refusal of its (a bad
+    engine name, say) becomes this process's own one-line ContractError.
+    """
     command = [sys.executable, "-m", "contract.tools.bench.session"]
-    done = subprocess.run(command, input=json.dumps(dict(settings, json=path)), text=True,
-                          stdout=subprocess.DEVNULL, env=env)
-    if done.returncode != 0:
-        raise ContractError(f"a fresh bench process failed (exit {done.returncode}); its "
-                            f"messages are above")
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    child.stdin.write(json.dumps(dict(settings, json=path)))
+    child.stdin.close()
+    refusal = None
+    for line in child.stderr:
+        if line.startswith(ERROR_PREFIX):
+            refusal = line[len(ERROR_PREFIX):].strip()
+        elif not line.startswith("results written to "):     # its own temporary file
+            sys.stderr.write(line)
+    status = child.wait()
+    if status != 0:
+        raise ContractError(refusal or f"a fresh bench process failed (exit {status}); its "
+                                       f"messages are above")
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
 
@@ -130,8 +146,8 @@ def run_repeated(args, runs: int, say):
     docs = []
     with tempfile.TemporaryDirectory(prefix="contract-bench-") as folder:
         for k in range(runs):
-            say(f"run {k + 1} of {runs} in a fresh process ...")
             docs.append(run_child(settings, os.path.join(folder, f"run{k}.json"), env))
+            say(f"run {k + 1} of {runs} (a fresh process) done")
     rows = combine_rows([[Row(**r) for r in doc["rows"]] for doc in docs])
     targets = combine_targets([[TargetResult(**t) for t in doc["targets"]] for doc in docs],
                               _rejudge)
