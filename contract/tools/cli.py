@@ -87,8 +87,11 @@ def _fraction(text: str) -> float:
 def _add_bench(commands) -> None:
     bench = commands.add_parser("bench", help="run contraction benchmarks",
                                 description="Engines and path optimizers side by side: path "
-                                "time, FLOPs, largest intermediate, min/median/max time, peak "
-                                "memory, and the ratio to a baseline measured in the same run.")
+                                "time, FLOPs and largest intermediate of each engine's own path, "
+                                "min/median/max time and its coefficient of variation, peak "
+                                "memory, the ratio to a baseline measured in the same process, "
+                                "and each goal's verdict. With nothing named it runs the "
+                                "overhead suite (and says so).")
     what = bench.add_argument_group("what to run")
     what.add_argument("--suite", action="append", default=[], metavar="NAME",
                       help="a suite (repeatable, or comma-separated); 'all' for every suite; "
