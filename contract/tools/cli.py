@@ -84,33 +84,8 @@ def _fraction(text: str) -> float:
     return _number(text, float, lambda v: 0 < v < float("inf"), "a positive number, e.g. 0.1")
 
 
-def _add_bench(commands) -> None:
-    bench = commands.add_parser("bench", help="run contraction benchmarks",
-                                description="Engines and path optimizers side by side: path "
-                                "time, FLOPs and largest intermediate of each engine's own path, "
-                                "min/median/max time and its coefficient of variation, peak "
-                                "memory, the ratio to a baseline measured in the same process, "
-                                "and each goal's verdict. With nothing named it runs the "
-                                "overhead suite (and says so).")
-    what = bench.add_argument_group("what to run")
-    what.add_argument("--suite", action="append", default=[], metavar="NAME",
-                      help="a suite (repeatable, or comma-separated); 'all' for every suite; "
-                           "--list shows them")
-    what.add_argument("--list", action="store_true", help="list the suites and exit")
-    what.add_argument("--equation", metavar="EQ", help="your own contraction, with --shapes")
-    what.add_argument("--shapes", nargs="+", type=parse_shape, metavar="SHAPE",
-                      help="operand shapes for --equation, e.g. 3x4 4x5")
-    what.add_argument("--size", action="append", type=parse_size, default=[],
-                      metavar="NAME=INT", help="with --equation: size of a label only a group "
-                      "fixes (repeatable)")
-    what.add_argument("--file", metavar="JSON", help="a JSON file: {\"equation\": ..., "
-                      "\"shapes\": [[3, 4], ...], \"sizes\": {\"p\": 2}} or a list of them")
-    what.add_argument("--generate", action="append", default=[], metavar="KIND[:k=v,...]",
-                      help="a generated network: chain, lattice, tree, regular, hyper, e.g. "
-                           "regular:n=30,degree=3,bond=4,seed=1")
-    what.add_argument("--instance", action="append", default=[], metavar="NAME",
-                      help="a named instance of the optional einsum_benchmark package")
-    how = bench.add_argument_group("how to measure")
+def _add_measure_options(how) -> None:
+    """``contract bench``'s "how to measure" options."""
     how.add_argument("--optimize", nargs="+", metavar="OPT", help=OPTIMIZER_HELP)
     how.add_argument("--engines", metavar="LIST",
                      help="keep only engines whose label starts with one of these "
@@ -139,6 +114,35 @@ def _add_bench(commands) -> None:
     how.add_argument("--malloc-as-is", action="store_true",
                      help="leave glibc's malloc thresholds alone (by default large buffers are "
                           "kept in the heap so no engine pays page faults by process history)")
+
+
+def _add_bench(commands) -> None:
+    bench = commands.add_parser("bench", help="run contraction benchmarks",
+                                description="Engines and path optimizers side by side: path "
+                                "time, FLOPs and largest intermediate of each engine's own path, "
+                                "min/median/max time and its coefficient of variation, peak "
+                                "memory, the ratio to a baseline measured in the same process, "
+                                "and each goal's verdict. With nothing named it runs the "
+                                "overhead suite (and says so).")
+    what = bench.add_argument_group("what to run")
+    what.add_argument("--suite", action="append", default=[], metavar="NAME",
+                      help="a suite (repeatable, or comma-separated); 'all' for every suite; "
+                           "--list shows them")
+    what.add_argument("--list", action="store_true", help="list the suites and exit")
+    what.add_argument("--equation", metavar="EQ", help="your own contraction, with --shapes")
+    what.add_argument("--shapes", nargs="+", type=parse_shape, metavar="SHAPE",
+                      help="operand shapes for --equation, e.g. 3x4 4x5")
+    what.add_argument("--size", action="append", type=parse_size, default=[],
+                      metavar="NAME=INT", help="with --equation: size of a label only a group "
+                      "fixes (repeatable)")
+    what.add_argument("--file", metavar="JSON", help="a JSON file: {\"equation\": ..., "
+                      "\"shapes\": [[3, 4], ...], \"sizes\": {\"p\": 2}} or a list of them")
+    what.add_argument("--generate", action="append", default=[], metavar="KIND[:k=v,...]",
+                      help="a generated network: chain, lattice, tree, regular, hyper, e.g. "
+                           "regular:n=30,degree=3,bond=4,seed=1")
+    what.add_argument("--instance", action="append", default=[], metavar="NAME",
+                      help="a named instance of the optional einsum_benchmark package")
+    _add_measure_options(bench.add_argument_group("how to measure"))
     out = bench.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="write the results as JSON (first, "
                      "before the table and the plot)")

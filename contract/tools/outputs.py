@@ -47,7 +47,13 @@ def plot_formats() -> List[str]:
 
 
 def check_plot(path: str, option: str) -> str:
-    """:func:`check_output`, and the extension must be a format matplotlib writes."""
+    """:func:`check_output`, and the extension must be a format matplotlib writes.
+
+    >>> check_plot("tree.unknownext", "--plot")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    contract.errors.ContractError: --plot 'tree.unknownext' has extension .unknownext; use one of ...
+    """
     check_output(path, option)
     extension = os.path.splitext(path)[1].lstrip(".").lower()
     formats = plot_formats()

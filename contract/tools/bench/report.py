@@ -155,7 +155,17 @@ WIDTH = 100              # no table line is longer
 
 def suite_table(rows, entries: Optional[Dict[str, dict]] = None) -> str:
     """One suite's rows as a plain-text table: a line per case, an indented row per engine;
-    columns two spaces apart, one where two would pass :data:`WIDTH`."""
+    columns two spaces apart, one where two would pass :data:`WIDTH`.
+
+    >>> from contract.tools.bench.runner import Row
+    >>> row = Row("s", "ij,jk->ik 4x4", "numpy", "numpy", None, 128, 2.107, None, None,
+    ...           1.5e-6, 2.5e-6, 3.5e-6, 1000, 5, None, time_ratio=1.0, time_cv=0.02)
+    >>> print(suite_table([row]))
+    case / engine  flops    min  median    max  cv  ratio
+    -----------------------------------------------------
+    ij,jk->ik 4x4
+      numpy *       2.11  1.5us   2.5us  3.5us  2%  1.00x
+    """
     entries = entries or {}
     cells = [row_cells(r) for r in rows]
     keep = _kept_columns(cells)
