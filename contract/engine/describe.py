@@ -11,6 +11,7 @@ Plan  ij,jk->ik   semiring real   optimize 'auto'
 Plan ...
   total 48 flops, largest intermediate 8 elements; integers wrap around past int64 (dtype=int64)
 """
+import textwrap
 
 
 def _row(cells, widths):
@@ -37,6 +38,9 @@ def format_plan(plan) -> str:
     elif plan.ran_exact:
         total += "; integer operands past the int64 bound ran exactly (Python ints)"
     lines.append(total)
+    note = memory_note(plan)
+    if note:
+        lines += textwrap.wrap(note, 92, initial_indent="  ", subsequent_indent="  ")
     return "\n".join(lines)
 
 
@@ -55,3 +59,23 @@ def format_numpy_report(plan, labels, naive_flops, rows) -> str:
              "-" * 74, "%6s %24s %40s" % ("scaling", "current", "remaining"), "-" * 74]
     lines += ["%4d    %24s %40s" % row for row in rows]
     return "\n".join(lines)
+
+
+def memory_note(plan) -> str:
+    """What the plan's ``memory_limit`` cost, or "" when it did not force a costlier path.
+
+    >>> import contract as ct
+    >>> p = ct.plan("ij,jk,kl->il", (10, 20), (20, 30), (30, 10), memory_limit=50)
+    >>> print(memory_note(p))  # doctest: +NORMALIZE_WHITESPACE
+    memory_limit=50 forced a costlier path: 180000 flops instead of 16000 without the limit
+    (largest intermediate 200 elements); ct.slice_plan(..., memory_limit=50) keeps the
+    cheaper path and cuts it into slices that fit
+    """
+    free = getattr(plan, "unlimited", None)
+    if free is None:
+        return ""
+    return (f"memory_limit={plan.memory_limit} forced a costlier path: {plan.flops} flops "
+            f"instead of {free.flops} without the limit (largest intermediate "
+            f"{free.largest_intermediate} elements); ct.slice_plan(..., "
+            f"memory_limit={plan.memory_limit}) keeps the cheaper path and cuts it into "
+            f"slices that fit")

@@ -152,6 +152,11 @@ def compile_steps(bound: Bound, path, semiring):
 class Plan:
     """A compiled contraction: build once with :func:`contract.engine.plan`, call many times."""
 
+    #: ``memory_limit`` it was built with, and the path the optimizer finds without it when
+    #: the limit forced a costlier one (``str(plan)`` says so)
+    memory_limit: Optional[int] = None
+    unlimited: Optional[PathResult] = None
+
     def __init__(self, equation, bound: Bound, found: PathResult, shapes, semiring, dtype,
                  optimize):
         self.equation = equation.text
@@ -434,5 +439,18 @@ def build_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
         found = find_path(bound.terms, bound.output, bound.sizes, optimize, memory_limit)
     if dtype is not None:
         dtype = as_dtype(dtype, torch_names=False)
-    return Plan(equation, bound, found, shapes, ring, dtype, optimize)
+    plan = Plan(equation, bound, found, shapes, ring, dtype, optimize)
+    if memory_limit is not None:
+        plan.memory_limit = memory_limit
+        plan.unlimited = _unlimited(bound, optimize, found)
+    return plan
+
+
+def _unlimited(bound, optimize, found) -> Optional[PathResult]:
+    """The path ``optimize`` finds with no memory limit, when it costs fewer FLOPs than
+    ``found`` (the path under the limit), else None."""
+    if isinstance(optimize, tuple) or optimize is False or found.flops == 0:
+        return None
+    free = find_path(bound.terms, bound.output, bound.sizes, optimize, None)
+    return free if free.flops < found.flops else None
 

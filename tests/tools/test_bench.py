@@ -14,7 +14,8 @@ from contract.tools.cli import main
 QUICK = ["--repeats", "2", "--min-time", "0.0005", "--plain", "--no-memory"]
 ROW_KEYS = {"suite", "case", "engine", "baseline", "path_seconds", "flops", "log10_flops",
             "largest", "log2_largest", "time_min", "time_median", "time_max",
-            "calls_per_repeat", "repeats", "peak_bytes", "time_ratio", "flops_ratio", "error"}
+            "calls_per_repeat", "repeats", "peak_bytes", "time_ratio", "flops_ratio", "error",
+            "time_cv", "noisy", "flops_note", "runs", "time_ratio_range", "flops_range"}
 DOC_KEYS = {"schema", "created", "versions", "machine", "settings", "cases", "rows", "targets"}
 
 
@@ -39,10 +40,11 @@ def test_equation_table_parses(capsys):
                             "--engines", "contract,opt_einsum,numpy"] + QUICK, capsys)
     assert status == 0
     lines = out.splitlines()
-    header = lines[0].split()
-    assert header[:2] == ["case", "engine"] and header[-1] == "ratio"
-    rows = [line for line in lines[2:] if line.startswith("ij,jk,kl->il")]
-    engines = {line.split()[1] for line in rows}
+    header = lines[1].split()
+    assert header[:3] == ["case", "/", "engine"] and header[-1] == "ratio"
+    assert lines[3] == "ij,jk,kl->il"
+    rows = [line for line in lines[4:7] if line.startswith("  ")]
+    engines = {line.split()[0] for line in rows}
     assert engines == {"contract:auto", "opt_einsum:auto", "numpy.einsum"}
     base = next(line for line in rows if "opt_einsum:auto *" in line)
     assert base.split()[-1] == "1.00x"

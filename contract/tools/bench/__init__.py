@@ -15,13 +15,17 @@ A suite is a module ``contract.tools.bench.suite_<name>`` that defines
 A :class:`Case` holds ``engines``: a dict ``{label: zero-arg callable or Engine}``.
 The runner calls each callable once to warm up (plan caches fill, BLAS threads start),
 then times it ``repeats`` times (many calls per repeat when one call is short) and
-reports min / median / max per call, peak traced memory, and the ratio of each
-engine's median to the ``baseline`` engine's median *in the same run*.  An
-:class:`Engine` adds what the runner cannot measure itself: path-finding seconds,
-FLOPs and largest intermediate (use :func:`contract.tools.bench.engines.contraction_engines`
-to get them for an equation).  An Engine with ``run=None`` is not timed (path-only
+reports min / median / max per call, their coefficient of variation, peak traced
+memory, and the ratio of each engine's median to the ``baseline`` engine's median
+*in the same run*.  An :class:`Engine` adds what the runner cannot measure itself:
+path-finding seconds, and the FLOPs and largest intermediate *of the path that engine
+runs* (use :func:`contract.tools.bench.engines.contraction_engines` to get them for an
+equation); a row never shows another engine's FLOPs.  ``Case.flops`` is the problem's
+own count where one makes sense (a GEMM's 2n^3): the report shows it on the case's
+line, not on the engines' rows.  An Engine with ``run=None`` is not timed (path-only
 comparisons: the ``paths`` suite).  ``targets`` state goals such as "contract at most
-1.5x numpy.einsum"; the report says met / missed for each.
+1.5x numpy.einsum"; the report states each in its own terms (a time ratio, a speed,
+FLOPs) with MET, MISSED, or noisy when the timings spread too much to tell.
 
 >>> import numpy as np
 >>> from contract.tools.bench import Case, Target
@@ -44,6 +48,7 @@ from contract.errors import ContractError
 
 SCHEMA = "contract-bench/1"
 BUILTIN_SUITES = ("overhead", "gemm", "networks", "reductions", "paths")
+DEFAULT_SUITE = "overhead"          # what ``contract bench`` runs when nothing is named
 
 
 class SuiteUnavailable(Exception):
@@ -57,8 +62,10 @@ class Engine:
     ``run``: zero-arg callable timed by the runner, or ``None`` (path figures only).
     ``path_seconds``: time to find the path / build the plan (cold, once).
     ``flops``: opt_einsum's cost convention; ``largest``: elements of the largest
-    intermediate.  ``traced_memory``: False when the engine allocates outside
-    Python's tracemalloc (torch, cupy), so the peak-memory column says n/a.
+    intermediate, both of the path this engine runs.  ``traced_memory``: False when
+    the engine allocates outside Python's tracemalloc (torch, cupy), so the
+    peak-memory column says n/a.  ``note``: where ``flops`` come from (e.g. "its
+    np.einsum_path('greedy') path"), or why they are unknown.
     """
 
     run: Optional[Callable[[], object]]
@@ -66,15 +73,26 @@ class Engine:
     flops: Optional[int] = None
     largest: Optional[int] = None
     traced_memory: bool = True
+    note: Optional[str] = None
+
+
+TARGET_KINDS = ("time", "speed", "flops")
 
 
 @dataclass
 class Target:
-    """A speed goal: median time of ``engine`` / median of ``peer`` <= ``max_ratio``.
+    """A goal: median time of ``engine`` / median of ``peer`` <= ``max_ratio``.
 
-    A goal written as "at least 0.95x numpy.matmul's speed" is
-    ``Target("contract", "numpy.matmul", 1 / 0.95, "speed >= 0.95x numpy.matmul")``.
+    ``kind="speed"`` states the same goal as a speed: "at least 0.95x numpy.matmul's
+    speed" is ``Target.speed("contract", "numpy.matmul", 0.95)``, i.e.
+    ``Target("contract", "numpy.matmul", 1 / 0.95, "speed >= 0.95x numpy.matmul",
+    kind="speed")``; a ``"time"`` target whose text starts with "speed" is read as one.
     ``kind="flops"`` compares FLOPs instead of times.
+
+    >>> Target.speed("contract", "numpy.matmul", 0.95).describe()
+    'speed >= 0.95x numpy.matmul'
+    >>> Target("contract", "numpy.matmul", 1 / 0.9, "speed >= 0.9x numpy.matmul").kind
+    'speed'
     """
 
     engine: str
@@ -83,14 +101,37 @@ class Target:
     text: str = ""
     kind: str = "time"
 
+    def __post_init__(self):
+        if self.kind == "time" and self.text.lstrip().lower().startswith("speed"):
+            self.kind = "speed"
+        if self.kind not in TARGET_KINDS:
+            raise ContractError(f"Target kind {self.kind!r}: choose one of "
+                                f"{', '.join(TARGET_KINDS)}")
+
+    @classmethod
+    def speed(cls, engine: str, peer: str, at_least: float, text: str = "") -> "Target":
+        """The goal "``engine`` runs at least ``at_least`` times as fast as ``peer``"."""
+        return cls(engine, peer, 1 / at_least, text or f"speed >= {at_least:g}x {peer}",
+                   kind="speed")
+
     def describe(self) -> str:
-        """The goal in words, e.g. ``contract <= 1.5x numpy.einsum (time)``."""
-        return self.text or f"{self.engine} <= {self.max_ratio:g}x {self.peer} ({self.kind})"
+        """The goal in words, e.g. ``contract time <= 1.5x numpy.einsum``."""
+        if self.text:
+            return self.text
+        if self.kind == "speed":
+            return f"{self.engine} speed >= {1 / self.max_ratio:.3g}x {self.peer}"
+        what = "FLOPs" if self.kind == "flops" else "time"
+        return f"{self.engine} {what} <= {self.max_ratio:g}x {self.peer}"
 
 
 @dataclass
 class Case:
-    """One problem of a suite and the engines that compute it."""
+    """One problem of a suite and the engines that compute it.
+
+    ``flops``: the problem's own FLOP count, when every engine does the same work (a
+    GEMM), shown on the case's line; ``info``: JSON-able facts (equation, shapes) that
+    go into the JSON document, ``info["note"]`` is also printed under the case.
+    """
 
     name: str
     engines: Dict[str, Union[Callable[[], object], Engine]]
@@ -124,6 +165,8 @@ def load_suite(name: str):
     'gemm'
     """
     names = suite_names()
+    if not name.strip():
+        raise ContractError(f"an empty suite name; choose one of {', '.join(names)}")
     if name not in names:
         raise ContractError(f"unknown suite {name!r}; choose one of {', '.join(names)}")
     return importlib.import_module(f"contract.tools.bench.suite_{name}")

@@ -20,11 +20,13 @@ from contract.errors import ContractError
 
 @dataclass(frozen=True)
 class Instance:
-    """A contraction problem: equation text and operand shapes."""
+    """A contraction problem: equation text, operand shapes, and the sizes of labels
+    that only a group fixes (``(("p", 2),)`` for ``b (h p) -> b h``)."""
 
     name: str
     equation: str
     shapes: Tuple[Tuple[int, ...], ...]
+    sizes: Tuple[Tuple[str, int], ...] = ()
 
     @property
     def num_tensors(self) -> int:
@@ -65,6 +67,12 @@ def symbol(i: int) -> str:
     return _SYMBOLS[i]
 
 
+def _check(name: str, value, least: int) -> None:
+    """ContractError unless the generator option ``name`` is an int >= ``least``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ContractError(f"generator option {name}={value!r}: expected an integer >= {least}")
+
+
 def from_edges(name: str, num_nodes: int, edges: Sequence[Sequence[int]],
                sizes: Sequence[int], output: Sequence[int] = ()) -> Instance:
     """An instance from a (hyper)graph: node = tensor, edge ``k`` = label of size ``sizes[k]``."""
@@ -80,6 +88,10 @@ def from_edges(name: str, num_nodes: int, edges: Sequence[Sequence[int]],
 
 def matrix_chain(n: int, seed: int = 0, dims: Tuple[int, int] = (100, 500)) -> Instance:
     """``n`` matrices in a chain, random sizes in ``dims`` (inclusive)."""
+    _check("n", n, 1)
+    _check("seed", seed, 0)
+    _check("dims[0]", dims[0], 1)
+    _check("dims[1]", dims[1], dims[0])
     rng = np.random.default_rng(seed)
     sizes = rng.integers(dims[0], dims[1] + 1, size=n + 1)
     edges = [(0,)] + [(k - 1, k) for k in range(1, n)] + [(n - 1,)]
@@ -88,6 +100,9 @@ def matrix_chain(n: int, seed: int = 0, dims: Tuple[int, int] = (100, 500)) -> I
 
 def lattice(rows: int, cols: int, bond: int = 4) -> Instance:
     """A closed ``rows`` x ``cols`` square lattice (PEPS norm-like), bond dimension ``bond``."""
+    _check("rows", rows, 1)
+    _check("cols", cols, 1)
+    _check("bond", bond, 1)
     edges = []
     for r in range(rows):
         for c in range(cols):
@@ -102,6 +117,10 @@ def lattice(rows: int, cols: int, bond: int = 4) -> Instance:
 
 def tree(n: int, bond: int = 4, seed: int = 0, open_leaves: int = 2) -> Instance:
     """A random tree of ``n`` tensors (each links to an earlier one); a few leaves stay open."""
+    _check("n", n, 1)
+    _check("bond", bond, 1)
+    _check("seed", seed, 0)
+    _check("open_leaves", open_leaves, 0)
     rng = np.random.default_rng(seed)
     edges = [(int(rng.integers(0, k)), k) for k in range(1, n)]
     degree = np.bincount(np.array(edges).ravel(), minlength=n) if edges else np.zeros(n, int)
@@ -126,6 +145,10 @@ def _regular_edges(n, degree, rng, tries=1000):
 
 def random_regular(n: int, degree: int = 3, bond: int = 2, seed: int = 0) -> Instance:
     """A closed random ``degree``-regular network of ``n`` tensors (n * degree must be even)."""
+    _check("n", n, 2)
+    _check("degree", degree, 1)
+    _check("bond", bond, 1)
+    _check("seed", seed, 0)
     if n * degree % 2 or degree >= n:
         raise ContractError(f"no {degree}-regular graph on {n} nodes: n * degree must be "
                             f"even and degree < n")
@@ -139,6 +162,14 @@ def random_hyper(n: int, num_labels: int = 0, max_order: int = 4, bond=(2, 3), n
 
     Every tensor gets at least one label; sizes are drawn from ``bond`` (inclusive).
     """
+    _check("n", n, 2)
+    _check("num_labels", num_labels, 0)
+    _check("max_order", max_order, 2)
+    _check("num_out", num_out, 0)
+    _check("seed", seed, 0)
+    bond = (bond, bond) if isinstance(bond, (int, np.integer)) else tuple(bond)
+    _check("bond", bond[0], 1)
+    _check("bond", bond[1], bond[0])
     rng = np.random.default_rng(seed)
     num_labels = num_labels or int(1.5 * n)
     edges = []

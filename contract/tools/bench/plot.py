@@ -17,22 +17,27 @@ def _pyplot():
     return plt
 
 
-def _series(rows, cases, value):
-    """{engine: ([case index], [value])} for rows where ``value(row)`` is known."""
+def _series(rows, cases, value, spread=None):
+    """{engine: ([case index], [value], [(low, high)])} for rows where ``value(row)`` is
+    known; ``spread(row)`` gives the whiskers (min and max time), or None."""
     found = {}
     for row in rows:
         y = value(row)
         if y:
-            xs, ys = found.setdefault(row.engine, ([], []))
+            xs, ys, bars = found.setdefault(row.engine, ([], [], []))
             xs.append(cases.index(row.case))
             ys.append(y)
+            low, high = spread(row) if spread else (None, None)
+            bars.append((y - low if low else 0.0, high - y if high else 0.0))
     return found
 
 
 def _panel(axis, series, ylabel, title):
     markers = "os^Dv<>pPX*h"
-    for k, (engine, (xs, ys)) in enumerate(sorted(series.items())):
-        axis.plot(xs, ys, marker=markers[k % len(markers)], linestyle="", label=engine, alpha=0.8)
+    for k, (engine, (xs, ys, bars)) in enumerate(sorted(series.items())):
+        whiskers = list(zip(*bars)) if any(any(b) for b in bars) else None
+        axis.errorbar(xs, ys, yerr=whiskers, marker=markers[k % len(markers)], linestyle="",
+                      label=engine, alpha=0.8, capsize=2, elinewidth=0.8)
     axis.set_yscale("log")
     axis.set_ylabel(ylabel)
     axis.set_title(title)
@@ -40,21 +45,27 @@ def _panel(axis, series, ylabel, title):
 
 
 def plot_rows(rows: List, path: str, title: str = "contract bench") -> None:
-    """Write a two-panel PNG: time per case (log) and FLOPs per case (log).
+    """Write a two-panel image: time per case (log) and FLOPs per case (log).
 
-    The left panel shows the median execution time, or the path-finding time for
-    rows that were not executed (the ``paths`` suite).
+    The left panel shows the median execution time with whiskers from the fastest to
+    the slowest repeat, or the path-finding time for rows that were not executed (the
+    ``paths`` suite); the right one the FLOPs of each engine's own path.
     """
     plt = _pyplot()
     cases = list(dict.fromkeys(r.case for r in rows))
     timed = any(r.time_median for r in rows)
-    times = _series(rows, cases, (lambda r: r.time_median) if timed else (lambda r: r.path_seconds))
+    if timed:
+        times = _series(rows, cases, lambda r: r.time_median, lambda r: (r.time_min, r.time_max))
+    else:
+        times = _series(rows, cases, lambda r: r.path_seconds)
     flops = _series(rows, cases, lambda r: r.flops)
     width = max(10.0, 0.5 * len(cases) + 8)
     figure, (left, right) = plt.subplots(1, 2, figsize=(width, 5.5), constrained_layout=True)
-    _panel(left, times, "median time per call [s]" if timed else "path-finding time [s]",
+    _panel(left, times, "median time per call [s], whiskers min-max" if timed
+           else "path-finding time [s]",
            "execution time" if timed else "path search time")
-    _panel(right, flops, "FLOPs (opt_einsum convention)", "contraction cost")
+    _panel(right, flops, "FLOPs of the engine's own path (opt_einsum convention)",
+           "contraction cost")
     for axis in (left, right):
         axis.set_xticks(range(len(cases)))
         axis.set_xticklabels(cases, rotation=60, ha="right", fontsize=7)

@@ -5,7 +5,7 @@ Progress goes to stderr so that the table on stdout stays machine-readable.
 import sys
 from typing import List, Tuple
 
-from contract.tools.bench.runner import check_targets, run_case
+from contract.tools.bench.runner import NOISE_CV, check_targets, run_case
 
 # torch's OpenMP threads spin for 200 ms after a call (KMP_BLOCKTIME) and OpenBLAS's a
 # while too: on 2 cores the next engine ran up to 7x slower (torch's 3x3 conv: 4.2 ms
@@ -21,7 +21,8 @@ def _measure_all(pairs, args, advance) -> Tuple[List, List]:
             settle = 0.0 if getattr(args, "quick", False) else SETTLE_SECONDS
         found = run_case(suite, case, repeats=args.repeats, min_seconds=args.min_time,
                          memory=not args.no_memory, settle=settle,
-                         on_engine=lambda label, c=case: advance(f"{c.name} · {label}"))
+                         on_engine=lambda label, c=case: advance(f"{c.name} · {label}"),
+                         noise=getattr(args, "noise", None) or NOISE_CV)
         rows += found
         targets += check_targets(suite, case, found)
     advance(None)

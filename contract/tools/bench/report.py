@@ -1,4 +1,8 @@
-"""Bench output: a text table (rich when installed), a stable JSON document, a plot.
+"""Bench output: one table per suite (plain text, 100 columns), goal lines, JSON, markdown.
+
+Each suite's table lists its cases, each on its own line, with one indented row per
+engine, so that long case names never wrap.  Columns with nothing to say for a suite
+(no timings in ``paths``, no path figures in ``reductions``) are left out.
 
 >>> format_seconds(0.00000123), format_seconds(0.0456), format_seconds(None)
 ('1.23us', '45.6ms', '-')
@@ -8,12 +12,14 @@ import json
 import os
 import platform
 import sys
-from typing import Dict, List, Optional
+import textwrap
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
 
 from contract.tools.bench import SCHEMA
 
-COLUMNS = ("case", "engine", "path", "log10 flops", "log2 largest", "min", "median", "max",
-           "peak mem", "ratio")
+EMPTY = ("-", "", "n/a")
+OWN_PATH_NOTES = ("its own plan", "its own contract_path")
 
 
 def format_seconds(value: Optional[float]) -> str:
@@ -41,75 +47,242 @@ def _number(value, digits=2):
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _flops_text(row) -> str:
+    import math
+    if row.flops_range and row.flops_range[0] != row.flops_range[1]:
+        low, high = (math.log10(v) if v else 0.0 for v in row.flops_range)
+        return f"{low:.2f}-{high:.2f}"
+    return _number(row.log10_flops)
+
+
+def ratio(value: float) -> str:
+    """A ratio for the table: two decimals, or two digits below 0.1.
+
+    >>> ratio(1.234), ratio(0.000829)
+    ('1.23', '0.00083')
+    """
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
 def _ratio_text(row) -> str:
     if row.error:
         return "error"
     if row.time_ratio is not None:
-        return f"{row.time_ratio:.2f}x"
+        return f"{ratio(row.time_ratio)}x"
     if row.time_median is None and row.flops_ratio is not None:
         return f"{row.flops_ratio:.3g}x flops"
     return "-"
 
 
+def _range_text(row) -> str:
+    if not row.time_ratio_range or row.engine == row.baseline:
+        return "-"
+    low, high = row.time_ratio_range
+    return f"{ratio(low)}-{ratio(high)}x"
+
+
+def _cv_text(row) -> str:
+    if row.time_cv is None:
+        return "-"
+    return f"{100 * row.time_cv:.0f}%" + ("!" if row.noisy else "")
+
+
+def _note_text(row) -> str:
+    return row.error[:40] if row.error else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header, the cell of a row, and what the legend says about it."""
+
+    name: str
+    cell: Callable
+    legend: str = ""
+    left: bool = False
+
+
+COLUMNS = (
+    Column("engine", lambda r: r.engine + (" *" if r.engine == r.baseline else ""),
+           "*: the baseline", left=True),
+    Column("path", lambda r: format_seconds(r.path_seconds), "path: path-finding time, cold"),
+    Column("flops", _flops_text, "flops: log10 FLOPs of the path the engine itself runs"),
+    Column("largest", lambda r: _number(r.log2_largest, 1),
+           "largest: log2 elements of its largest intermediate"),
+    Column("min", lambda r: format_seconds(r.time_min), "min, median, max: seconds per call"),
+    Column("median", lambda r: format_seconds(r.time_median)),
+    Column("max", lambda r: format_seconds(r.time_max)),
+    Column("cv", _cv_text, "cv: coefficient of variation of the repeats (!: noisy)"),
+    Column("peak", lambda r: format_bytes(r.peak_bytes) if r.repeats else "-",
+           "peak: traced memory of one call"),
+    Column("ratio", _ratio_text, "ratio: median / the baseline's median, same process"),
+    Column("range", _range_text, "range: lowest and highest ratio over the fresh processes"),
+    Column("error", _note_text, "", left=True),
+)
+
+
 def row_cells(row) -> List[str]:
     """The table cells of one Row, in COLUMNS order."""
-    return [row.case, row.engine + (" *" if row.engine == row.baseline else ""),
-            format_seconds(row.path_seconds), _number(row.log10_flops), _number(row.log2_largest, 1),
-            format_seconds(row.time_min), format_seconds(row.time_median),
-            format_seconds(row.time_max), format_bytes(row.peak_bytes) if row.repeats else "-",
-            _ratio_text(row)]
+    return [column.cell(row) for column in COLUMNS]
 
 
-def target_lines(targets) -> List[str]:
-    """One line per checked target: MET / MISSED / n/a with the measured ratio."""
-    lines = []
-    for t in targets:
-        state = "n/a" if t.met is None else ("MET" if t.met else "MISSED")
-        ratio = "-" if t.ratio is None else f"{t.ratio:.3g}x"
-        lines.append(f"{state:6} {t.case}: {t.goal}: measured {ratio} (limit {t.max_ratio:.3g}x)")
+def _by_case(rows):
+    found: Dict[str, list] = {}
+    for row in rows:
+        found.setdefault(row.case, []).append(row)
+    return found
+
+
+def _kept_columns(cells):
+    """Indices of the columns that hold something in at least one row (engine always)."""
+    return [k for k in range(len(COLUMNS))
+            if k == 0 or any(line[k] not in EMPTY for line in cells)]
+
+
+def _case_line(name: str, entry: Optional[dict]) -> List[str]:
+    import math
+    head = name
+    if entry and entry.get("flops"):
+        head += f"   (the problem: log10 flops {math.log10(entry['flops']):.2f})"
+    lines = [head]
+    if entry and entry.get("note"):
+        lines += textwrap.wrap(f"note: {entry['note']}", 98, initial_indent="  ",
+                               subsequent_indent="    ")
     return lines
 
 
-def plain_table(rows) -> str:
-    """The rows as an aligned plain-text table (``*`` marks the baseline engine)."""
-    cells = [list(COLUMNS)] + [row_cells(r) for r in rows]
-    widths = [max(len(c[k]) for c in cells) for k in range(len(COLUMNS))]
+WIDTH = 100              # no table line is longer
+
+
+def suite_table(rows, entries: Optional[Dict[str, dict]] = None) -> str:
+    """One suite's rows as a plain-text table: a line per case, an indented row per engine;
+    columns two spaces apart, one where two would pass :data:`WIDTH`.
+
+    >>> from contract.tools.bench.runner import Row
+    >>> row = Row("s", "ij,jk->ik 4x4", "numpy", "numpy", None, 128, 2.107, None, None,
+    ...           1.5e-6, 2.5e-6, 3.5e-6, 1000, 5, None, time_ratio=1.0, time_cv=0.02)
+    >>> print(suite_table([row]))
+    case / engine  flops    min  median    max  cv  ratio
+    -----------------------------------------------------
+    ij,jk->ik 4x4
+      numpy *       2.11  1.5us   2.5us  3.5us  2%  1.00x
+    """
+    entries = entries or {}
+    cells = [row_cells(r) for r in rows]
+    keep = _kept_columns(cells)
+    header = ["case / engine"] + [COLUMNS[k].name for k in keep[1:]]
+    widths = [max([len(header[0]) - 2] + [len(c[0]) for c in cells])]
+    widths += [max([len(COLUMNS[k].name)] + [len(c[k]) for c in cells]) for k in keep[1:]]
+    gap = "  " if sum(widths) + 2 * len(widths) <= WIDTH else " "
+
+    def line(values, first_pad):
+        out = [values[0].ljust(widths[0] + first_pad)]
+        for k, (value, width) in enumerate(zip(values[1:], widths[1:]), start=1):
+            out.append(value.ljust(width) if COLUMNS[keep[k]].left else value.rjust(width))
+        return (out[0] + "  " + gap.join(out[1:])).rstrip()
+    lines = [line(header, 2), "-" * len(line(header, 2))]
+    for case, group in _by_case(rows).items():
+        lines += _case_line(case, entries.get(case))
+        for row in group:
+            lines.append("  " + line([row_cells(row)[k] for k in keep], 0))
+    return "\n".join(lines)
+
+
+def legend(rows) -> str:
+    """What the kept columns mean, wrapped at 96 columns."""
+    cells = [row_cells(r) for r in rows]
+    parts = [COLUMNS[k].legend for k in _kept_columns(cells) if COLUMNS[k].legend]
+    return "\n".join(textwrap.wrap("; ".join(parts), 96))
+
+
+def flops_notes(rows) -> List[str]:
+    """Where each peer's FLOPs come from (or why they are unknown), once per engine."""
+    seen = {}
+    for row in rows:
+        if row.flops_note and row.flops_note not in OWN_PATH_NOTES:
+            seen.setdefault(row.engine, row.flops_note)
+    return textwrap.wrap("flops of " + "; ".join(f"{e}: {n}" for e, n in seen.items()), 96,
+                         subsequent_indent="  ") if seen else []
+
+
+def target_lines(targets) -> List[str]:
+    """One line per checked goal (wrapped at 100 columns), in the goal's own terms,
+    ending in its verdict."""
     lines = []
-    for n, line in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if k < 2 else c.rjust(w)
-                               for k, (c, w) in enumerate(zip(line, widths))).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    for t in targets:
+        text = t.text or f"{t.goal}: {t.verdict}"
+        if t.runs > 1 and t.runs_met is not None:
+            low, high = t.ratio_range or (None, None)
+            spread = "" if low is None else f"ratio {low:.3g}-{high:.3g}x, "
+            text += f" [{spread}met in {t.runs_met} of {t.runs} runs]"
+        lines.append("\n".join(textwrap.wrap(f"{t.case}: {text}", 98,
+                                              subsequent_indent="    ")))
+    return lines
 
 
-def markdown_table(rows) -> str:
-    """The rows as a GitHub markdown table (for the README)."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(c.replace("|", "/") for c in row_cells(r)) + " |" for r in rows]
-    return "\n".join(lines)
+def _suites(rows, targets):
+    names = list(dict.fromkeys([r.suite for r in rows] + [t.suite for t in targets]))
+    return [(n, [r for r in rows if r.suite == n], [t for t in targets if t.suite == n])
+            for n in names]
 
 
-def print_report(rows, targets, use_rich: bool, file=None) -> None:
-    """Print the table and the targets, with rich when asked and installed."""
+def report_text(rows, targets, cases=(), runs: int = 1) -> List[tuple]:
+    """(text, verdict or None) lines of the whole report: per suite a title, the table,
+    flops notes, the legend and the goal lines."""
+    entries = {(c["suite"], c["case"]): c for c in cases}
+    out = []
+    for name, srows, stargets in _suites(rows, targets):
+        title = f"suite {name}"
+        if runs > 1:
+            title += f": medians over {runs} fresh processes"
+        out.append((title, None))
+        if srows:
+            mine = {case: e for (s, case), e in entries.items() if s == name}
+            out += [(line, None) for line in suite_table(srows, mine).splitlines()]
+            out += [(line, None) for line in flops_notes(srows)]
+            out += [(line, None) for line in legend(srows).splitlines()]
+        if stargets:
+            out.append(("goals:", None))
+        for t, line in zip(stargets, target_lines(stargets)):
+            out += [("  " + part, t.verdict) for part in line.splitlines()]
+        out.append(("", None))
+    return out
+
+
+_STYLE = {"MET": "green", "MISSED": "red", "noisy": "yellow"}
+
+
+def print_report(rows, targets, use_rich: bool, file=None, cases=(), runs: int = 1) -> None:
+    """Print every suite's table and goals (goal lines coloured with rich when asked)."""
     file = file or sys.stdout
+    lines = report_text(rows, targets, cases, runs)
     if use_rich:
         from rich.console import Console
-        from rich.table import Table
-        table = Table(title="contract bench (* = baseline; ratio = median / baseline median)")
-        for k, name in enumerate(COLUMNS):
-            table.add_column(name, justify="left" if k < 2 else "right")
-        for r in rows:
-            table.add_row(*row_cells(r))
-        console = Console(file=file)
-        console.print(table)
-        for line in target_lines(targets):
-            console.print(line, style="green" if line.startswith("MET") else
-                          "red" if line.startswith("MISSED") else None, highlight=False)
+        console = Console(file=file, highlight=False, soft_wrap=True)
+        for text, verdict in lines:
+            console.print(text, style=_STYLE.get(verdict), markup=False)
         return
-    print(plain_table(rows), file=file)
-    for line in target_lines(targets):
-        print(line, file=file)
+    for text, _ in lines:
+        print(text, file=file)
+
+
+def markdown_table(rows, columns=None) -> str:
+    """The rows as GitHub markdown tables, one per suite (for the README); ``columns``:
+    the names of the columns to keep (when they hold something), default all."""
+    blocks = []
+    for name, srows, _ in _suites(rows, []):
+        cells = [row_cells(r) for r in srows]
+        keep = [k for k in _kept_columns(cells)
+                if columns is None or k == 0 or COLUMNS[k].name in columns]
+        lines = ["| case | " + " | ".join(COLUMNS[k].name for k in keep) + " |",
+                 "|---|" + "---|" * len(keep)]
+        last = None
+        for row, line in zip(srows, cells):
+            case = row.case if row.case != last else ""
+            last = row.case
+            lines.append("| " + " | ".join(c.replace("|", "/")
+                                            for c in [case] + [line[k] for k in keep]) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _versions() -> Dict[str, Optional[str]]:
@@ -134,11 +307,23 @@ def _cpu_model() -> Optional[str]:
     return None
 
 
-def machine_info() -> Dict[str, object]:
-    """Platform, processor and CPU count (and BLAS name when NumPy reports it)."""
+def thread_pools() -> List[dict]:
+    """The thread pools loaded now (BLAS, OpenMP) and their thread counts (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keys = ("user_api", "internal_api", "num_threads", "version")
+    return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
+
+
+def machine_info(pools=None) -> Dict[str, object]:
+    """Platform, processor, CPU count, BLAS name and the thread pools with their sizes
+    (``pools``: as :func:`thread_pools` saw them during the run; else now)."""
     info = {"platform": platform.platform(), "machine": platform.machine(),
             "processor": _cpu_model() or platform.processor() or None,
-            "cpu_count": os.cpu_count()}
+            "cpu_count": os.cpu_count(),
+            "threadpools": thread_pools() if pools is None else pools}
     try:
         import numpy as np
         config = np.show_config(mode="dicts")
@@ -148,21 +333,32 @@ def machine_info() -> Dict[str, object]:
     return info
 
 
-def document(rows, targets, settings: Dict[str, object], cases=()) -> Dict[str, object]:
-    """The JSON document: schema, created, versions, machine, settings, cases, rows, targets.
+def case_entry(suite: str, case) -> Dict[str, object]:
+    """A case as the JSON document lists it: name, baseline, engines, flops, info, note."""
+    return {"suite": suite, "case": case.name, "baseline": case.baseline,
+            "engines": list(case.engines), "flops": case.flops, "info": case.info,
+            "note": case.info.get("note")}
 
-    ``cases`` is a list of (suite, Case); each gives its name, baseline and ``info``.
+
+def document(rows, targets, settings: Dict[str, object], cases=(), runs=None, pools=None):
+    """The JSON document: schema, created, versions, machine, settings, cases, rows,
+    targets (and ``runs``, each run's own document, when the suite ran several times).
+
+    ``cases`` holds :func:`case_entry` dicts; ``pools`` the thread pools during the run.
     """
-    return {"schema": SCHEMA,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "versions": _versions(), "machine": machine_info(), "settings": settings,
-            "cases": [{"suite": s, "case": c.name, "baseline": c.baseline,
-                       "engines": list(c.engines), "info": c.info} for s, c in cases],
-            "rows": [r.to_dict() for r in rows], "targets": [t.to_dict() for t in targets]}
+    doc = {"schema": SCHEMA,
+           "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "versions": _versions(), "machine": machine_info(pools),
+           "settings": settings,
+           "cases": list(cases), "rows": [r.to_dict() for r in rows],
+           "targets": [t.to_dict() for t in targets]}
+    if runs is not None:
+        doc["runs"] = runs
+    return doc
 
 
-def write_json(path: str, rows, targets, settings, cases=()) -> None:
-    """Write :func:`document` to ``path`` (indented, stable key order)."""
+def write_json(path: str, doc) -> None:
+    """Write a :func:`document` to ``path`` (indented, stable key order)."""
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(document(rows, targets, settings, cases), handle, indent=2, default=str)
+        json.dump(doc, handle, indent=2, default=str)
         handle.write("\n")

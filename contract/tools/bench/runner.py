@@ -9,13 +9,20 @@
 """
 import gc
 import math
+import os
+import sys
 import time
 import tracemalloc
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from statistics import median
+from statistics import mean, median, stdev
 from typing import Callable, List, Optional
 
-from contract.tools.bench import Case, Engine
+from contract.tools.bench import Case, Engine, Target
+
+# A row whose repeats spread more than this (coefficient of variation) is noisy: its
+# ratios may be off by as much, so a goal that rests on it reads "noisy", not MET/MISSED
+NOISE_CV = 0.10
 
 
 @dataclass
@@ -40,6 +47,12 @@ class Row:
     time_ratio: Optional[float] = None
     flops_ratio: Optional[float] = None
     error: Optional[str] = None
+    time_cv: Optional[float] = None        # stdev / mean of the repeats' per-call times
+    noisy: bool = False                    # time_cv above the run's noise threshold
+    flops_note: Optional[str] = None       # where flops come from, or why unknown
+    runs: int = 1                          # fresh processes this row summarises
+    time_ratio_range: Optional[List[float]] = None   # [min, max] over those runs
+    flops_range: Optional[List[int]] = None          # [min, max] when they differ
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +60,13 @@ class Row:
 
 @dataclass
 class TargetResult:
-    """A :class:`~contract.tools.bench.Target` checked against the rows of its case."""
+    """A :class:`~contract.tools.bench.Target` checked against the rows of its case.
+
+    ``ratio`` is engine / peer (times or FLOPs); ``measured`` the same in the goal's
+    terms (a speed for ``kind="speed"``); ``met`` compares the median ratio with the
+    limit; ``verdict`` is "MET", "MISSED", "noisy" (a row spread more than the noise
+    threshold, or repeated runs disagree) or "n/a"; ``text`` is the report's line.
+    """
 
     suite: str
     case: str
@@ -55,6 +74,15 @@ class TargetResult:
     ratio: Optional[float]
     max_ratio: float
     met: Optional[bool]
+    kind: str = "time"
+    engine: str = ""
+    peer: str = ""
+    measured: Optional[float] = None
+    verdict: str = "n/a"
+    text: str = ""
+    ratio_range: Optional[List[float]] = None
+    runs_met: Optional[int] = None
+    runs: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +110,44 @@ def steady_allocator(limit: int = 1 << 30) -> bool:
                     and libc.mallopt(_M_TRIM_THRESHOLD, 2 * limit))
     except (OSError, AttributeError):       # not glibc
         return False
+
+
+# what a thread count is called by the pools a process may start (for fresh processes)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "CONTRACT_NUM_THREADS")
+
+
+@contextmanager
+def pinned_threads(threads: Optional[int]):
+    """BLAS and OpenMP pools (threadpoolctl), torch's and contract's own pool limited to
+    ``threads`` inside the block; nothing changes when ``threads`` is None.
+
+    Libraries loaded later are not limited: enter this after the cases are built.
+
+    >>> with pinned_threads(1):
+    ...     os.environ["CONTRACT_NUM_THREADS"]
+    '1'
+    """
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+    torch = sys.modules.get("torch")
+    before_torch = torch.get_num_threads() if torch is not None else None
+    before_env = os.environ.get("CONTRACT_NUM_THREADS")
+    os.environ["CONTRACT_NUM_THREADS"] = str(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            if torch is not None:
+                torch.set_num_threads(threads)
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(before_torch)
+        if before_env is None:
+            os.environ.pop("CONTRACT_NUM_THREADS", None)
+        else:
+            os.environ["CONTRACT_NUM_THREADS"] = before_env
 
 
 def calls_per_repeat(fn: Callable, min_seconds: float) -> int:
@@ -133,11 +199,22 @@ def _log(value, base):
     return round(math.log(value, base), 4) if value else None
 
 
+def spread(times) -> Optional[float]:
+    """Coefficient of variation (sample stdev / mean) of ``times``; None below 2 values.
+
+    >>> spread([1.0, 1.0]), round(spread([0.9, 1.0, 1.1]), 3)
+    (0.0, 0.1)
+    """
+    if len(times) < 2 or mean(times) <= 0:
+        return None
+    return stdev(times) / mean(times)
+
+
 def measure(suite: str, case: Case, label: str, repeats: int, min_seconds: float,
-            memory: bool) -> Row:
-    """Time one engine of a case; an exception becomes the row's ``error``."""
+            memory: bool, noise: float = NOISE_CV) -> Row:
+    """Time one engine of a case; an exception becomes the row's ``error``.  FLOPs and
+    largest intermediate are the engine's own (never the case's)."""
     engine: Engine = case.engine(label)
-    flops = engine.flops if engine.flops is not None else case.flops
     times, number, peak, error = [], 0, None, None
     if engine.run is not None:
         try:
@@ -146,10 +223,12 @@ def measure(suite: str, case: Case, label: str, repeats: int, min_seconds: float
                 peak = peak_memory(engine.run)
         except Exception as err:  # a failing engine must not stop the suite
             error = f"{type(err).__name__}: {err}".splitlines()[0][:200]
-    return Row(suite, case.name, label, case.baseline, engine.path_seconds, flops,
-               _log(flops, 10), engine.largest, _log(engine.largest, 2),
+    cv = spread(times)
+    return Row(suite, case.name, label, case.baseline, engine.path_seconds, engine.flops,
+               _log(engine.flops, 10), engine.largest, _log(engine.largest, 2),
                min(times) if times else None, median(times) if times else None,
-               max(times) if times else None, number, len(times), peak, error=error)
+               max(times) if times else None, number, len(times), peak, error=error,
+               time_cv=cv, noisy=cv is not None and cv > noise, flops_note=engine.note)
 
 
 def _ratio(a, b):
@@ -166,36 +245,66 @@ def add_ratios(rows: List[Row]) -> None:
             row.flops_ratio = _ratio(row.flops, base.flops)
 
 
+def judge(target: Target, ratio: Optional[float], noisy_rows: List[str]):
+    """(measured, met, verdict, text) of ``target`` at ``ratio`` (engine / peer).
+
+    >>> judge(Target.speed("contract", "numpy.matmul", 0.95), 1 / 0.93, [])[3]
+    'contract speed 0.93x of numpy.matmul; goal >= 0.95x: MISSED'
+    >>> judge(Target("contract", "numpy.einsum", 1.5), 1.2, ["numpy.einsum cv 14%"])[3]
+    'contract time 1.2x of numpy.einsum; goal <= 1.5x: noisy (numpy.einsum cv 14%)'
+    """
+    if ratio is None:
+        return None, None, "n/a", (f"{target.engine} vs {target.peer}: not measured; "
+                                   f"goal {target.describe()}: n/a")
+    met = ratio <= target.max_ratio * (1 + 1e-12)
+    if target.kind == "speed":
+        measured = 1 / ratio if ratio else math.inf
+        said = (f"{target.engine} speed {measured:.3g}x of {target.peer}; "
+                f"goal >= {1 / target.max_ratio:.3g}x")
+    else:
+        measured = ratio
+        what = "FLOPs" if target.kind == "flops" else "time"
+        said = (f"{target.engine} {what} {ratio:.3g}x of {target.peer}; "
+                f"goal <= {target.max_ratio:.3g}x")
+    verdict = "noisy" if noisy_rows else ("MET" if met else "MISSED")
+    why = f" ({', '.join(noisy_rows)})" if noisy_rows else ""
+    return measured, met, verdict, f"{said}: {verdict}{why}"
+
+
 def check_targets(suite: str, case: Case, rows: List[Row]) -> List[TargetResult]:
-    """Each target of ``case`` with the measured ratio and whether it is met."""
+    """Each target of ``case`` with the measured ratio, in the goal's terms, and a
+    verdict: MET / MISSED, or noisy when a timed row it rests on spread too much."""
     by_engine = {r.engine: r for r in rows}
     results = []
     for target in case.targets:
         mine, peer = by_engine.get(target.engine), by_engine.get(target.peer)
-        ratio = None
+        ratio, noisy = None, []
         if mine is not None and peer is not None:
             if target.kind == "flops":
                 ratio = _ratio(mine.flops, peer.flops)
             else:
                 ratio = _ratio(mine.time_median, peer.time_median)
-        met = None if ratio is None else ratio <= target.max_ratio * (1 + 1e-12)
+                noisy = [f"{r.engine} cv {r.time_cv:.0%}" for r in (mine, peer) if r.noisy]
+        measured, met, verdict, text = judge(target, ratio, noisy)
         results.append(TargetResult(suite, case.name, target.describe(), ratio,
-                                    target.max_ratio, met))
+                                    target.max_ratio, met, target.kind, target.engine,
+                                    target.peer, measured, verdict, text))
     return results
 
 
 def run_case(suite: str, case: Case, repeats: int = 7, min_seconds: float = 0.02,
              memory: bool = True, on_engine: Optional[Callable[[str], None]] = None,
-             settle: float = 0.0):
-    """Measure every engine of ``case`` in turn, each after ``settle`` idle seconds
-    (threads the one before left spinning go to sleep); returns the rows with ratios."""
+             settle: float = 0.0, noise: float = NOISE_CV):
+    """Measure every engine of ``case`` in turn, each timed one after ``settle`` idle
+    seconds (threads the one before left spinning go to sleep; path-only engines run no
+    kernels and do not wait); returns the rows with ratios."""
     repeats = case.repeats or repeats
     rows = []
     for label in case.engines:
         if on_engine is not None:
             on_engine(label)
-        if settle > 0:
+        if settle > 0 and case.engine(label).run is not None:
             time.sleep(settle)
-        rows.append(measure(suite, case, label, repeats, min_seconds, memory))
+        rows.append(measure(suite, case, label, repeats, min_seconds, memory, noise))
     add_ratios(rows)
     return rows

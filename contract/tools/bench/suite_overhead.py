@@ -41,12 +41,12 @@ def cases(args):
     a, b = rng.random((4, 4)), rng.random((4, 4))
     import contract as ct
     two = Case("ij,jk->ik 4x4 f64", _engines("ij,jk->ik", [a, b]), baseline="numpy.einsum",
-               flops=ct.plan("ij,jk->ik", a, b).flops,
+               flops=ct.plan("ij,jk->ik", a, b).flops,     # one GEMM for every engine
                targets=[Target("contract", "numpy.einsum", 1.5),
                         Target("contract", "opt_einsum.contract", 0.2)])
     x, y, z = (rng.random((8, 8)) for _ in range(3))
     three = Case("ij,jk,kl->il 8x8 f64", _engines("ij,jk,kl->il", [x, y, z]),
-                 baseline="numpy.einsum", flops=ct.plan("ij,jk,kl->il", x, y, z).flops)
+                 baseline="numpy.einsum")      # numpy.einsum runs one 3-operand step
     if "torch.einsum" in three.engines:
         three.targets.append(Target("contract", "torch.einsum", 0.2))
     return [two, three]
