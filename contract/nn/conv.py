@@ -19,6 +19,7 @@ import numpy as np
 
 from contract.dtypes import conj
 from contract.errors import ContractError, ShapeError
+from contract.nn import conv_algo
 from contract.nn._graph import array_of, is_tensor, namespace
 from contract.nn.conv_tiles import Geometry, conv_equation, forward, input_grad, weight_grad
 from contract.windows import as_tuple, pad_pairs
@@ -100,7 +101,11 @@ def _conv_node(x, weight, geo):
     xp = namespace(data)
     batched = data.ndim == len(geo.kernel) + 2
     images = data if batched else data[None]
-    out = forward(xp, images, kernel_data, geo)
+    algo = conv_algo.pick(xp, images, kernel_data, geo)
+    if algo is None:
+        out = forward(xp, images, kernel_data, geo)
+    else:
+        out = conv_algo.forward(xp, images, kernel_data, algo, cached=not _needs_grad(weight))
     out = out if batched else out[0]
     if not (is_tensor(x) or is_tensor(weight)):
         return out
@@ -109,13 +114,23 @@ def _conv_node(x, weight, geo):
         grad = conj(grad if batched else grad[None])
         grad_w = grad_x = None
         if getattr(weight, "requires_grad", False):
-            grad_w = conj(weight_grad(xp, images, grad, geo))
+            grad_w = conj(weight_grad(xp, images, grad, geo) if algo is None else
+                          conv_algo.weight_grad(xp, images, grad, kernel_data, algo))
         if getattr(x, "requires_grad", False):
-            grad_x = conj(input_grad(xp, grad, kernel_data, images.shape, geo))
+            grad_x = conj(input_grad(xp, grad, kernel_data, images.shape, geo) if algo is None
+                          else conv_algo.input_grad(xp, grad, kernel_data, images, algo))
             grad_x = grad_x if batched else grad_x[0]
         return grad_x, grad_w
     from contract.autograd import record
     return record("conv", out, (x, weight), vjp)
+
+
+def _needs_grad(weight):
+    """Whether a gradient may be asked of ``weight`` (else its kernel transform is cached)."""
+    if not getattr(weight, "requires_grad", False):
+        return False
+    from contract.autograd import is_grad_enabled
+    return is_grad_enabled()
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
