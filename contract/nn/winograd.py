@@ -41,11 +41,13 @@ from itertools import product
 from math import prod
 from typing import NamedTuple, Tuple
 
+import threading
+
 import numpy as np
 
 from contract.einsum import plan
 from contract.errors import ContractError
-from contract.parallel import map_chunks, parallel_ok, per_thread, spans, workers
+from contract.parallel import map_chunks, parallel_ok, spans, workers
 
 BLOCK_BYTES = 1 << 20       # a block's transformed tiles (V): about a core's L2 cache
 PARALLEL_BYTES = 4 << 20    # whole-batch V from which blocks go to the pool
@@ -270,12 +272,16 @@ def _pieces(lay, t0, t1):
     >>> len(_pieces(lay, 0, 2)), _pieces(lay, 0, 2)[0][:2]
     (4, (slice(0, 1, None), 0))
     """
+    return _pieces_of(lay, t1 - t0, t1 == lay.counts[0])
+
+
+@lru_cache(maxsize=256)
+def _pieces_of(lay, rows, edge):
     spec, d = lay.spec, len(lay.spec.kernel)
     ranges = [[((), slice(None))] for _ in range(d)]
     for k in lay.wino:
-        m, count = spec.tiles[k], (t1 - t0) if k == 0 else lay.counts[k]
-        edge = (t1 == lay.counts[0]) if k == 0 else True
-        rem = lay.out[k] - m * (lay.counts[k] - 1) if edge else m
+        m, count = spec.tiles[k], rows if k == 0 else lay.counts[k]
+        rem = lay.out[k] - m * (lay.counts[k] - 1) if (edge or k > 0) else m
         cut = slice(0, count - 1)
         if k == d - 1:
             ranges[k] = [((j,), slice(None) if j < rem else cut) for j in range(m)]
@@ -287,7 +293,7 @@ def _pieces(lay, t0, t1):
     for combo in product(*ranges):
         phases = sum((p for p, _ in combo), ())
         found.append(phases + (slice(None), slice(None)) + tuple(s for _, s in combo))
-    return found
+    return tuple(found)
 
 
 class _Views(NamedTuple):
@@ -368,6 +374,49 @@ def block_views(xp, lay, nb, rows, buffers, mats, u):
     return _Views(tiles, ins, im2col, gemm, outs, z)
 
 
+# -- scratch kept per thread -------------------------------------------------------------------
+KEEP_BYTES = 64 << 20       # scratch a thread keeps between calls (views and plans with it)
+_LOCAL = threading.local()
+
+
+class _Space(NamedTuple):
+    buffers: tuple
+    views: dict
+
+
+def workspace(xp, dtype, count, size) -> _Space:
+    """This thread's ``count`` flat scratch buffers of at least ``size`` elements, with a
+    dict for views made over them (emptied when the buffers are replaced).  Kept for the
+    next call when they fit in ``KEEP_BYTES``, so a repeated call builds no views or
+    plans."""
+    spaces = _LOCAL.__dict__.setdefault("spaces", {})
+    key = (getattr(xp, "__name__", ""), np.dtype(dtype).str, count)
+    found = spaces.get(key)
+    if found is None or found.buffers[0].size < size:
+        found = _Space(tuple(xp.empty(size, dtype) for _ in range(count)), {})
+        if count * size * np.dtype(dtype).itemsize <= KEEP_BYTES:
+            spaces[key] = found
+    if len(found.views) > 64:
+        found.views.clear()
+    return found
+
+
+def padded_buffer(xp, lay, widest, dtype):
+    """This thread's zero-margined input buffer for ``lay`` (widest x channels x padded),
+    and its tile view: the margins stay zero since only the interior is ever written."""
+    kept = _LOCAL.__dict__.setdefault("padded", {})
+    key = (getattr(xp, "__name__", ""), lay, widest, np.dtype(dtype).str)
+    found = kept.get(key)
+    if found is None:
+        buffer = xp.zeros((widest, lay.channels) + lay.padded, dtype)
+        found = (buffer, tile_view(xp, buffer, lay))
+        if buffer.nbytes <= KEEP_BYTES:
+            if len(kept) >= 8:
+                kept.pop(next(iter(kept)))
+            kept[key] = found
+    return found
+
+
 # -- running a convolution --------------------------------------------------------------------
 def blocks(batch, rows, per_image, parallel):
     """``[((b0, b1), (t0, t1)), ...]``: image spans, or spans of axis-0 tiles of one image
@@ -414,18 +463,18 @@ class Tiled:
         self.pooled = pooled and parallel_ok(xp, len(self.found))
         widest = max(b1 - b0 for (b0, b1), _ in self.found)
         rows = max(t1 - t0 for _, (t0, t1) in self.found)
-        most = _stage_size(lay, widest, rows)
-        self.scratch = per_thread(lambda: ((xp.empty(most, dtype), xp.empty(most, dtype)), {}))
+        self.most = _stage_size(lay, widest, rows)
         self.source = Source(xp, x, lay, widest, dtype)
         self.target = out_view(xp, out, lay)
 
     def views(self, nb, rows):
-        """This thread's views for a block shape (made once per thread and shape)."""
-        buffers, made = self.scratch()
-        found = made.get((nb, rows))
+        """This thread's views for a block shape (made once per thread, layout and shape)."""
+        space = workspace(self.xp, self.u.dtype, 2, self.most)
+        key = ("forward", self.lay, nb, rows, self.u.shape)
+        found = space.views.get(key)
         if found is None:
-            found = made[nb, rows] = block_views(self.xp, self.lay, nb, rows, buffers,
-                                                 self.mats, self.u)
+            found = space.views[key] = block_views(self.xp, self.lay, nb, rows,
+                                                   space.buffers, self.mats, self.u)
         return found
 
     def run(self):
@@ -467,12 +516,7 @@ class Source:
         self.x, self.lay, self.d = x, lay, d
         exact = tuple(x.shape[-d:]) == lay.padded and x.dtype == dtype
         self.whole = tile_view(xp, x, lay) if exact else None
-        shape = (widest, x.shape[1]) + lay.padded
-
-        def made():
-            buffer = xp.zeros(shape, dtype)
-            return buffer, tile_view(xp, buffer, lay)
-        self.made = per_thread(made)
+        self.made = lambda: padded_buffer(xp, lay, widest, dtype)
 
     def _rows(self, t0, t1):
         spec, lay = self.lay.spec, self.lay
@@ -623,8 +667,7 @@ class WeightGrad:
         self.pooled = pooled and parallel_ok(xp, len(self.found))
         widest = max(b1 - b0 for (b0, b1), _ in self.found)
         rows = max(t1 - t0 for _, (t0, t1) in self.found)
-        most = _stage_size(lay, widest, rows)
-        self.scratch = per_thread(lambda: (tuple(xp.empty(most, dtype) for _ in range(4)), {}))
+        self.most, self.dtype = _stage_size(lay, widest, rows), dtype
         self.source = Source(xp, x, lay, widest, dtype)
         self.grad = out_view(xp, grad, lay, writeable=False)
         self.ragged = any(lay.out[k] != spec.tiles[k] * lay.counts[k] for k in lay.wino)
@@ -632,11 +675,11 @@ class WeightGrad:
     def views(self, nb, rows):
         """This thread's views for a block shape: the input side in two buffers, the
         output gradient's side in the other two, and the GEMM's plan."""
-        buffers, made = self.scratch()
-        found = made.get((nb, rows))
+        space = workspace(self.xp, self.dtype, 4, self.most)
+        found = space.views.get(("weight", self.lay, nb, rows))
         if found is None:
             xp, lay = self.xp, self.lay
-            one, two, three, four = buffers
+            one, two, three, four = space.buffers
             tiles, ins, im2col, v, _, _ = input_views(xp, lay, nb, rows, one, two, self.bt)
             ms = tuple(lay.spec.tiles[k] for k in lay.wino)
             ext = (rows,) + lay.counts[1:]
@@ -645,7 +688,8 @@ class WeightGrad:
             dm = dm[:v.shape[0] * lay.outs // lay.spec.groups * v.shape[2]].reshape(
                 v.shape[0], -1, v.shape[2])
             gemm = plan("x o r, x c r -> x o c", dm, v)
-            found = made[nb, rows] = (tiles, ins, im2col, v, z, grads, dm, gemm)
+            found = space.views["weight", self.lay, nb, rows] = (tiles, ins, im2col, v, z,
+                                                                 grads, dm, gemm)
         return found
 
     def run(self, shape):
