@@ -491,7 +491,7 @@ class Tiled:
         xp = self.xp
         (b0, b1), (t0, t1) = block
         views = self.views(b1 - b0, t1 - t0)
-        xp.copyto(views.tiles, self.source(b0, b1, t0, t1))
+        _gather(xp, views.tiles, self.source(b0, b1, t0, t1), len(self.lay.wino) + 2)
         for run, mat, src, dst in views.ins:
             run(mat, src, out=dst)
         if views.im2col:
@@ -506,34 +506,64 @@ class Tiled:
             xp.copyto(target[piece], views.z[piece])
 
 
+def _gather(xp, tiles, parts, axis):
+    """Copy a block's input tiles from their sources: ``[(span along ``axis``, view)]``."""
+    for span, view in parts:
+        xp.copyto(tiles[(slice(None),) * axis + (span,)], view)
+
+
 class Source:
-    """``source(b0, b1, t0, t1)``: a block's input tiles (``a + (C, nb) + grid``): a view
-    of the input itself when it needs no padding, else of the thread's padded buffer
-    (zero margins made once; the block's rows along axis 0 copied in)."""
+    """``source(b0, b1, t0, t1)``: a block's input tiles as ``[(tile span, view), ...]``
+    covering its tiles along axis 0: views of the input itself where the tiles lie inside
+    it (all of them when it needs no padding), else of the thread's padded buffer (zero
+    margins made once; only the rows those tiles read are copied in)."""
 
     def __init__(self, xp, x, lay, widest, dtype):
-        d = len(lay.spec.kernel)
-        self.x, self.lay, self.d = x, lay, d
-        exact = tuple(x.shape[-d:]) == lay.padded and x.dtype == dtype
-        self.whole = tile_view(xp, x, lay) if exact else None
+        spec, d = lay.spec, len(lay.spec.kernel)
+        self.x, self.lay = x, lay
         self.made = lambda: padded_buffer(xp, lay, widest, dtype)
-
-    def _rows(self, t0, t1):
-        spec, lay = self.lay.spec, self.lay
-        m, r = spec.tiles[0], spec.kernel[0]
-        span = slice(t0, t1) if 0 in lay.wino else slice(t0, t1 + r - 1)
-        return span, m * t0, m * (t1 - 1) + (m if 0 in lay.wino else 1) + r - 1
+        self.inside, self.whole = (0, 0), None
+        if x.dtype != dtype or tuple(x.shape[3:]) != lay.padded[1:] or any(
+                a or b for a, b in spec.pairs[1:]):
+            return
+        if tuple(x.shape[2:]) == lay.padded:
+            self.inside, self.whole = (0, lay.counts[0]), tile_view(xp, x, lay)
+        elif 0 in lay.wino:             # the tiles that read no padding, from x itself
+            m, a, before = spec.tiles[0], lay.a[0], spec.pairs[0][0]
+            first = -(-before // m)
+            last = max(first, min(lay.counts[0], (x.shape[2] + before - a) // m + 1))
+            part = lay._replace(counts=(last - first,) + lay.counts[1:])
+            self.inside = (first, last)
+            self.whole = tile_view(xp, x[:, :, m * first - before:], part)
 
     def __call__(self, b0, b1, t0, t1):
         lead = (slice(None),) * (len(self.lay.wino) + 1)
-        span, lo, hi = self._rows(t0, t1)
-        if self.whole is not None:
-            return self.whole[lead + (slice(b0, b1), span)]
+        if 0 not in self.lay.wino:      # windows of rows along axis 0, not tiles
+            if self.whole is None:
+                return [(slice(None), self._padded(b0, b1, t0, t1, lead))]
+            span = slice(t0, t1 + self.lay.spec.kernel[0] - 1)
+            return [(slice(None), self.whole[lead + (slice(b0, b1), span)])]
+        first, last = self.inside
+        inner = (max(t0, first), min(t1, last))
+        parts = []
+        if inner[1] > inner[0]:
+            view = self.whole[lead + (slice(b0, b1), slice(inner[0] - first, inner[1] - first))]
+            parts.append((slice(inner[0] - t0, inner[1] - t0), view))
+        for lo, hi in ((t0, min(t1, first)), (max(t0, last), t1)):     # the edges
+            if hi > lo:
+                parts.append((slice(lo - t0, hi - t0), self._padded(b0, b1, lo, hi, lead)))
+        return parts
+
+    def _padded(self, b0, b1, t0, t1, lead):
+        """Tiles ``t0:t1`` from the padded buffer, the rows they read copied in."""
+        spec, lay = self.lay.spec, self.lay
+        m, r = spec.tiles[0], spec.kernel[0]
+        span = slice(t0, t1) if 0 in lay.wino else slice(t0, t1 + r - 1)
+        lo, hi = m * t0, m * (t1 - 1) + (m if 0 in lay.wino else 1) + r - 1
         buffer, view = self.made()
-        pairs = self.lay.spec.pairs
-        before, size = pairs[0][0], self.x.shape[2]
+        before, size = spec.pairs[0][0], self.x.shape[2]
         first, last = max(lo - before, 0), min(hi - before, size)
-        inner = tuple(slice(a, a + s) for (a, _), s in zip(pairs[1:], self.x.shape[3:]))
+        inner = tuple(slice(a, a + s) for (a, _), s in zip(spec.pairs[1:], self.x.shape[3:]))
         if last > first:
             buffer[(slice(0, b1 - b0), slice(None), slice(first + before, last + before))
                    + inner] = self.x[b0:b1, :, first:last]
@@ -706,7 +736,7 @@ class WeightGrad:
         xp = self.xp
         (b0, b1), (t0, t1) = block
         tiles, ins, im2col, v, z, grads, dm, gemm = self.views(b1 - b0, t1 - t0)
-        xp.copyto(tiles, self.source(b0, b1, t0, t1))
+        _gather(xp, tiles, self.source(b0, b1, t0, t1), len(self.lay.wino) + 2)
         for run, mat, src, dst in ins:
             run(mat, src, out=dst)
         if im2col:
