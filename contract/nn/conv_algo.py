@@ -157,7 +157,10 @@ def choose(x_shape, w_shape, stride, dilation, pairs, groups, dtype, rates=None,
         found.append(Choice("fft", fft_conv.FFTSpec.of(kernel, pairs, dilation, groups)))
     if forced:
         found = [c for c in found if c.name == forced]
-        return _priced(found, x_shape, w_shape, rates)[0] if found else Choice("im2col")
+    if not found:
+        return Choice("im2col")
+    if forced:
+        return _priced(found, x_shape, w_shape, rates)[0]
     found.append(Choice("im2col"))
     priced = _priced(found, x_shape, w_shape, rates, stride, out, groups)
     floor = next(c for c in priced if c.name == "im2col")
@@ -210,7 +213,11 @@ _LOCK = threading.Lock()
 
 def cache_dir() -> str:
     """Where the calibration is kept: ``$CONTRACT_CACHE_DIR``, else ``$XDG_CACHE_HOME/contract``,
-    else ``~/.cache/contract``."""
+    else ``~/.cache/contract``.
+
+    >>> cache_dir().endswith("contract") or "CONTRACT_CACHE_DIR" in os.environ
+    True
+    """
     found = os.environ.get("CONTRACT_CACHE_DIR")
     if found:
         return found
@@ -392,7 +399,12 @@ def _compute_dtype(*dtypes):
 
 def forward(xp, x, weight, choice, cached=False):
     """The convolution of batched ``x`` by ``choice`` (not im2col); with ``cached``,
-    Winograd reuses the weight's kernel transform (:data:`KERNELS`)."""
+    Winograd reuses the weight's kernel transform (:data:`KERNELS`).
+
+    >>> c = Choice("winograd", winograd.Spec.of((3,), ((1, 1),)))
+    >>> forward(np, np.ones((1, 1, 4)), np.ones((1, 1, 3)), c).round(9).tolist()
+    [[[2.0, 3.0, 3.0, 2.0]]]
+    """
     if choice.name == "fft":
         return fft_conv.fft_conv(xp, x, weight, choice.spec)
     u = None
@@ -402,14 +414,26 @@ def forward(xp, x, weight, choice, cached=False):
 
 
 def input_grad(xp, grad, weight, x, choice):
-    """d(loss)/d(x) by ``choice`` (not im2col)."""
+    """d(loss)/d(x) by ``choice`` (not im2col).
+
+    >>> c = Choice("fft", fft_conv.FFTSpec.of((3,), ((1, 1),), (1,)))
+    >>> input_grad(np, np.ones((1, 1, 4)), np.ones((1, 1, 3)), np.ones((1, 1, 4)),
+    ...            c).round(9).tolist()
+    [[[2.0, 3.0, 3.0, 2.0]]]
+    """
     if choice.name == "fft":
         return fft_conv.fft_grads(xp, x, grad, weight, choice.spec, need_w=False)[0]
     return winograd.input_grad(xp, grad, weight, choice.spec)
 
 
 def weight_grad(xp, x, grad, weight, choice):
-    """d(loss)/d(weight) by ``choice`` (not im2col)."""
+    """d(loss)/d(weight) by ``choice`` (not im2col).
+
+    >>> c = Choice("winograd", winograd.Spec.of((3,), ((1, 1),)))
+    >>> weight_grad(np, np.ones((1, 1, 4)), np.ones((1, 1, 4)), np.ones((1, 1, 3)),
+    ...             c).round(9).tolist()
+    [[[3.0, 4.0, 3.0]]]
+    """
     if choice.name == "fft":
         return fft_conv.fft_grads(xp, x, grad, weight, choice.spec, need_x=False)[1]
     return winograd.weight_grad(xp, x, grad, choice.spec)
@@ -418,7 +442,13 @@ def weight_grad(xp, x, grad, weight, choice):
 def pick(xp, x, weight, geo) -> Optional[Choice]:
     """The algorithm for a call of :mod:`contract.nn.conv` (``geo``: its Geometry), or
     None for im2col.  The model picks on NumPy; other array types run im2col unless
-    ``CONTRACT_CONV_ALGO`` forces an algorithm."""
+    ``CONTRACT_CONV_ALGO`` forces an algorithm.
+
+    >>> from contract.nn.conv_tiles import Geometry
+    >>> geo = Geometry((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1), 1)
+    >>> pick(np, np.ones((1, 1, 6, 6)), np.ones((1, 1, 2, 2)), geo) is None   # stride 2
+    True
+    """
     forced = os.environ.get("CONTRACT_CONV_ALGO", "")
     if not forced and getattr(xp, "__name__", "") != "numpy":
         return None

@@ -136,7 +136,12 @@ def _map(xp, fn, found, pooled):
 
 def fft_conv(xp, x, weight, spec):
     """The convolution of batched ``x`` (unpadded, stride 1) with ``weight`` (out, in /
-    groups, kernel...) through spectra: ``"n g c f, g o c f -> n g o f"`` per block."""
+    groups, kernel...) through spectra: ``"n g c f, g o c f -> n g o f"`` per block.
+
+    >>> y = fft_conv(np, np.ones((1, 2, 4)), np.ones((3, 2, 2)), FFTSpec.of((2,), ((0, 0),), (1,)))
+    >>> y.shape, float(y[0, 0, 0].round(9))
+    ((1, 3, 3), 4.0)
+    """
     dtype = _compute_dtype(x.dtype, weight.dtype)
     result = np.result_type(x.dtype, weight.dtype)
     geo = _geometry(tuple(x.shape[2:]), spec)
@@ -171,7 +176,13 @@ def fft_grads(xp, x, grad, weight, spec, need_x=True, need_w=True):
     """(d(loss)/d(x), d(loss)/d(weight)) of the FFT convolution given the output's:
     ``dX = dY W`` (``"n g o f, g o c f -> n g c f"``) cropped to the input, and
     ``dW = sum_n conj(dY) X`` (``"n g o f, n g c f -> g o c f"``) summed in block order,
-    cut to the kernel's dilated taps.  ``None`` for a gradient not asked for."""
+    cut to the kernel's dilated taps.  ``None`` for a gradient not asked for.
+
+    >>> gx, gw = fft_grads(np, np.arange(5.).reshape(1, 1, 5), np.ones((1, 1, 3)),
+    ...                    np.array([[[1., 2., 3.]]]), FFTSpec.of((3,), ((0, 0),), (1,)))
+    >>> gx.round(9).tolist(), gw.round(9).tolist()
+    ([[[1.0, 3.0, 6.0, 5.0, 3.0]]], [[[3.0, 6.0, 9.0]]])
+    """
     dtype = _compute_dtype(x.dtype, grad.dtype, weight.dtype)
     geo = _geometry(tuple(x.shape[2:]), spec)
     outs, groups, per_group = weight.shape[0], spec.groups, weight.shape[1]

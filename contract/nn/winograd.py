@@ -240,7 +240,12 @@ def _steps(x):
 def tile_view(xp, src, lay):
     """The tiles of ``src`` (batch, channels, padded spatial), no copy: shape ``a +
     (channels, batch) + grid``; on a transformed axis ``[.., i, .., t]`` reads
-    ``m t + i``, on the others ``[.., y]`` reads ``y``."""
+    ``m t + i``, on the others ``[.., y]`` reads ``y``.
+
+    >>> lay = Layout.of((1, 1, 6), 1, Spec.of((3,), ((0, 0),), 1, (2,)))
+    >>> tile_view(np, np.arange(6.).reshape(1, 1, 6), lay)[:, 0, 0].T.tolist()
+    [[0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0]]
+    """
     steps, d = _steps(src), len(lay.spec.kernel)
     spatial = steps[-d:]
     grid = tuple(c if k in lay.wino else lay.padded[k] for k, c in enumerate(lay.counts))
@@ -615,7 +620,12 @@ def kernel_transform(xp, weight, spec, dtype):
 def winograd_conv(xp, x, weight, spec, u=None):
     """The convolution of batched ``x`` (unpadded; stride 1) with ``weight`` (out, in /
     groups, kernel...) by Winograd per ``spec``; ``u``: the kernel transform
-    (:func:`kernel_transform`), made here when not given."""
+    (:func:`kernel_transform`), made here when not given.
+
+    >>> y = winograd_conv(np, np.ones((1, 1, 5)), np.ones((1, 1, 3)), Spec.of((3,), ((1, 1),)))
+    >>> y.round(12).tolist()
+    [[[2.0, 3.0, 3.0, 3.0, 2.0]]]
+    """
     from contract.dtypes import policy
     compute, result = policy((x.dtype, weight.dtype), True)
     lay = Layout.of(tuple(x.shape), weight.shape[0], spec)
@@ -631,7 +641,13 @@ def winograd_conv(xp, x, weight, spec, u=None):
 def input_grad(xp, grad, weight, spec):
     """d(loss)/d(x) of the convolution, given the output's: the same Winograd convolution
     of the output gradient with the flipped kernel, channels swapped per group, padded
-    by ``r - 1 - p`` (a negative pad crops the gradient instead)."""
+    by ``r - 1 - p`` (a negative pad crops the gradient instead).
+
+    >>> g = input_grad(np, np.ones((1, 1, 3)), np.array([[[1., 2., 3.]]]),
+    ...                Spec.of((3,), ((0, 0),)))
+    >>> g.round(12).tolist()
+    [[[1.0, 3.0, 6.0, 5.0, 3.0]]]
+    """
     d, groups = len(spec.kernel), spec.groups
     outs, per_group = weight.shape[:2]
     flipped = weight.reshape((groups, outs // groups, per_group) + tuple(spec.kernel))[
@@ -650,7 +666,13 @@ def input_grad(xp, grad, weight, spec):
 def weight_grad(xp, x, grad, spec):
     """d(loss)/d(weight) of the convolution of ``x`` (unpadded), given the output's: per
     block ``dU = (A dY A^T) . V^T`` per tile position (one GEMM each, summed in block
-    order), then ``dg = G^T dU G``."""
+    order), then ``dg = G^T dU G``.
+
+    >>> g = weight_grad(np, np.arange(5.).reshape(1, 1, 5), np.ones((1, 1, 3)),
+    ...                 Spec.of((3,), ((0, 0),)))
+    >>> g.round(12).tolist()
+    [[[3.0, 6.0, 9.0]]]
+    """
     from contract.dtypes import policy
     compute, result = policy((x.dtype, grad.dtype), True)
     lay = Layout.of(tuple(x.shape), grad.shape[1], spec)
