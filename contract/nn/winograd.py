@@ -592,7 +592,8 @@ def kernel_transform(xp, weight, spec, dtype):
     """U = G g G^T on the transformed axes (``"g o c i j, a i, b j -> a b g o c"``), the
     other axes' taps kept after the channels; computed in float64 (G holds 1/6,
     1/24...) and rounded once to ``dtype``.  Shape: (tile positions x groups, outputs
-    per group, inputs per group x taps).
+    per group, inputs per group x taps).  The transformed kernel axes are moved to the
+    front once, then each is one planned pass ``"p a i, p i q -> p a q"``.
 
     >>> u = kernel_transform(np, np.ones((2, 1, 3, 3)), Spec.of((3, 3), ((0, 0),) * 2),
     ...                      np.float32)
@@ -601,20 +602,31 @@ def kernel_transform(xp, weight, spec, dtype):
     """
     d, groups = len(spec.kernel), spec.groups
     outs, per_group = weight.shape[:2]
-    grid = weight.reshape((groups, outs // groups, per_group) + tuple(spec.kernel))
     wino = [k for k in range(d) if spec.tiles[k] > 1]
-    gs = [xp.asarray(_matrices(spec.tiles, spec.kernel, np.dtype(dtype))[2][k]) for k in wino]
-    ks, ts = _KERNEL_LABELS[:d], [_TILE_LABELS[k] for k in wino]
-    taps = " ".join(ks[k] for k in range(d) if k not in wino)
-    text = (f"g o c {' '.join(ks)}, " + ", ".join(f"{ts[n]} {ks[k]}" for n, k in enumerate(wino))
-            + f" -> {' '.join(ts)} g o c {taps}")
+    direct = [k for k in range(d) if spec.tiles[k] == 1]
     wide = np.result_type(weight.dtype, np.float64)
-    from contract.einsum import einsum
-    u = einsum(text, grid.astype(wide, copy=False), *gs)
+    grid = weight.reshape((outs, per_group) + tuple(spec.kernel)).astype(wide, copy=False)
+    front = xp.ascontiguousarray(grid.transpose([2 + k for k in wino] + [0, 1]
+                                                + [2 + k for k in direct]))
+    gs = _matrices(spec.tiles, spec.kernel, np.dtype(dtype))[2]
+    u = _lead_passes(xp, front, [xp.asarray(gs[k]) for k in wino])
     a = prod(spec.tiles[k] + spec.kernel[k] - 1 for k in wino)
-    taps_n = prod(spec.kernel[k] for k in range(d) if k not in wino)
     return xp.ascontiguousarray(
-        u.reshape(a * groups, outs // groups, per_group * taps_n).astype(dtype))
+        u.reshape(a * groups, outs // groups, -1).astype(dtype, copy=False))
+
+
+def _lead_passes(xp, array, mats):
+    """``mats[k]`` (out, in) applied along the k-th leading axis of ``array``, one planned
+    einsum each (small arrays: kernels and their gradients)."""
+    from contract.einsum import einsum
+    done = ()
+    for k, mat in enumerate(mats):
+        p, rest = prod(done), array.shape[len(done) + 1:]
+        wide = xp.broadcast_to(mat.astype(array.dtype, copy=False), (p,) + mat.shape)
+        array = einsum("p a i, p i q -> p a q", wide, array.reshape(p, mat.shape[1], -1))
+        done += (mat.shape[0],)
+        array = array.reshape(done + rest)
+    return array
 
 
 def winograd_conv(xp, x, weight, spec, u=None):
@@ -689,18 +701,14 @@ def weight_grad(xp, x, grad, spec):
 def _untransform(xp, total, lay, outs, per_group):
     """``G^T dU G`` on the transformed axes (float64), as a weight (out, in / groups, kernel)."""
     spec, d = lay.spec, len(lay.spec.kernel)
-    ks, ts = _KERNEL_LABELS[:d], [_TILE_LABELS[k] for k in lay.wino]
-    taps = [ks[k] for k in lay.direct]
-    grid = total.reshape(lay.a + (spec.groups, outs // spec.groups, per_group)
-                         + tuple(spec.kernel[k] for k in lay.direct))
-    gs = [xp.asarray(_matrices(spec.tiles, spec.kernel, np.dtype(np.float64))[2][k])
-          for k in lay.wino]
-    text = (f"{' '.join(ts)} g o c {' '.join(taps)}, "
-            + ", ".join(f"{ts[n]} {ks[k]}" for n, k in enumerate(lay.wino))
-            + f" -> g o c {' '.join(ks)}")
-    from contract.einsum import einsum
+    grid = total.reshape(lay.a + (outs, per_group) + tuple(spec.kernel[k] for k in lay.direct))
+    gs = _matrices(spec.tiles, spec.kernel, np.dtype(np.float64))[2]
     wide = grid.astype(np.result_type(grid.dtype, np.float64), copy=False)
-    return einsum(text, wide, *gs).reshape((outs, per_group) + tuple(spec.kernel))
+    back = _lead_passes(xp, wide, [xp.asarray(np.ascontiguousarray(gs[k].T)) for k in lay.wino])
+    n = len(lay.wino)
+    where = {k: i for i, k in enumerate(lay.wino)}
+    where.update({k: n + 2 + i for i, k in enumerate(lay.direct)})
+    return back.transpose((n, n + 1) + tuple(where[k] for k in range(d)))
 
 
 class WeightGrad:
