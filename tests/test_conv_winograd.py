@@ -48,9 +48,12 @@ def test_transforms_compute_the_correlation(m, r):
     np.testing.assert_allclose(y, [g @ d[i:i + r] for i in range(m)], rtol=0, atol=1e-13)
 
 
-def test_f43_input_transform_is_lavins_up_to_sign():
-    bt = np.abs(transforms(4, 3).BT)
-    assert bt.tolist()[0] == [4, 0, 5, 0, 1, 0] and bt.tolist()[5] == [0, 4, 0, 5, 0, 1]
+def test_input_transforms_are_integers_and_f23_is_lavins():
+    for m, r in [(2, 3), (4, 3), (2, 5)]:
+        bt = transforms(m, r).BT
+        assert np.array_equal(bt, np.round(bt)) and np.abs(bt).max() <= 10
+    assert np.abs(transforms(2, 3).BT).tolist() == [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0],
+                                                    [0, 1, 0, 1]]
 
 
 @pytest.mark.parametrize("seed", range(12))
