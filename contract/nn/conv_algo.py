@@ -35,6 +35,7 @@ import os
 import platform
 import threading
 import time
+from functools import lru_cache
 from itertools import product
 from math import log2, prod
 from typing import NamedTuple, Optional
@@ -225,6 +226,7 @@ def cache_dir() -> str:
     return os.path.join(base, "contract")
 
 
+@lru_cache(maxsize=1)
 def machine_key() -> str:
     """What the calibration depends on: CPU model, core count, NumPy and its BLAS."""
     try:
@@ -452,7 +454,16 @@ def pick(xp, x, weight, geo) -> Optional[Choice]:
     forced = os.environ.get("CONTRACT_CONV_ALGO", "")
     if not forced and getattr(xp, "__name__", "") != "numpy":
         return None
-    dtype = _compute_dtype(x.dtype, weight.dtype)
-    choice = choose(tuple(x.shape), tuple(weight.shape), geo.stride, geo.dilation, geo.pairs,
-                    geo.groups, dtype, forced=forced)
-    return None if choice.name == "im2col" else choice
+    key = (tuple(x.shape), tuple(weight.shape), x.dtype.str, weight.dtype.str, geo, forced)
+    found = _PICKED.get(key)
+    if found is None:
+        dtype = _compute_dtype(x.dtype, weight.dtype)
+        found = choose(key[0], key[1], geo.stride, geo.dilation, geo.pairs, geo.groups, dtype,
+                       forced=forced)
+        if len(_PICKED) >= 512:
+            _PICKED.clear()
+        _PICKED[key] = found
+    return None if found.name == "im2col" else found
+
+
+_PICKED = {}        # pick()'s choices by call shape (the model prices 10-20 candidates)
