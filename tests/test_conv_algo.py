@@ -95,3 +95,18 @@ def test_the_cache_folder_follows_xdg(monkeypatch):
     monkeypatch.delenv("CONTRACT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
     assert conv_algo.cache_dir() == os.path.join("/somewhere", "contract")
+
+
+def test_the_example_prints_picks_and_errors(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parent.parent / "examples" / "conv_algorithms.py"
+    env = dict(os.environ, CONTRACT_CACHE_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6 and lines[0].startswith("4x16x64x64 * 32x16x3x3 p1: picks ")
+    errors = [float(word) for line in lines[1::2] for word in line.split()[1::2]]
+    assert max(errors) < 1e-5
