@@ -19,7 +19,9 @@ einsum that writes into a thread's scratch buffer; the tiles are gathered from a
 strided view (one copy) and the outputs scattered back (one copy per output column
 phase, so the copy's inner loop runs along a row of tiles).  Work goes in blocks of
 images (or of tile rows of one large image) whose buffers stay in a core's cache, on
-:mod:`contract.parallel`'s pool.
+:mod:`contract.parallel`'s pool.  An axis may stay untransformed (tile 1): its kernel
+taps then join the channels in the GEMM's contraction, as in im2col (F(4, 3) on rows
+with im2col on columns avoids the strided column gathers and scatters).
 
 The gradients are the same transforms: the input gradient is this convolution of
 the output gradient with the flipped, channel-transposed kernel; the weight
@@ -35,13 +37,12 @@ The matrices come from :func:`transforms`, exact rationals (Toom-Cook points 0,
 >>> y[0, 0].tolist()
 [[63.0, 72.0, 81.0, 90.0], [117.0, 126.0, 135.0, 144.0], [171.0, 180.0, 189.0, 198.0], [225.0, 234.0, 243.0, 252.0]]
 """
+import threading
 from fractions import Fraction
 from functools import lru_cache
 from itertools import product
 from math import prod
 from typing import NamedTuple, Tuple
-
-import threading
 
 import numpy as np
 
@@ -49,9 +50,8 @@ from contract.einsum import plan
 from contract.errors import ContractError
 from contract.parallel import map_chunks, parallel_ok, spans, workers
 
-BLOCK_BYTES = 1 << 20       # a block's transformed tiles (V): about a core's L2 cache
-PARALLEL_BYTES = 4 << 20    # whole-batch V from which blocks go to the pool
-TILES = {3: (2, 4), 5: (2,), 1: (1,)}      # output tile sizes m offered per kernel size r
+BLOCK_BYTES = 1 << 20       # a block's largest stage (tiles, V or M): a core's L2 cache
+PARALLEL_BYTES = 4 << 20    # whole-batch stage size from which blocks go to the pool
 
 # Toom-Cook points, in the order tiles take them.  0, 1, -1, 1/2, -2 (not Lavin's 0, +-1,
 # +-2) give F(4, 3) and F(2, 5) 2.5x smaller float32 errors (Barabasz et al. 2020).
@@ -382,7 +382,7 @@ def block_views(xp, lay, nb, rows, buffers, mats, u):
 
 
 # -- scratch kept per thread -------------------------------------------------------------------
-KEEP_BYTES = 64 << 20       # scratch a thread keeps between calls (views and plans with it)
+KEEP_BYTES = 32 << 20       # scratch a thread keeps between calls (views and plans with it)
 _LOCAL = threading.local()
 
 
@@ -418,7 +418,7 @@ def padded_buffer(xp, lay, widest, dtype):
         buffer = xp.zeros((widest, lay.channels) + lay.padded, dtype)
         found = (buffer, tile_view(xp, buffer, lay))
         if buffer.nbytes <= KEEP_BYTES:
-            if len(kept) >= 8:
+            if len(kept) >= 4:
                 kept.pop(next(iter(kept)))
             kept[key] = found
     return found
