@@ -21,7 +21,7 @@ from contract.dtypes import conj
 from contract.errors import ContractError, ShapeError
 from contract.nn import conv_algo
 from contract.nn._graph import array_of, is_tensor, namespace
-from contract.nn.conv_tiles import Geometry, conv_equation, forward, input_grad, weight_grad
+from contract.nn.conv_tiles import Geometry, conv_equation, forward
 from contract.windows import as_tuple, pad_pairs
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_equation"]
@@ -114,11 +114,9 @@ def _conv_node(x, weight, geo):
         grad = conj(grad if batched else grad[None])
         grad_w = grad_x = None
         if getattr(weight, "requires_grad", False):
-            grad_w = conj(weight_grad(xp, images, grad, geo) if algo is None else
-                          conv_algo.weight_grad(xp, images, grad, kernel_data, algo))
+            grad_w = conj(conv_algo.weight_grad(xp, images, grad, kernel_data, geo))
         if getattr(x, "requires_grad", False):
-            grad_x = conj(input_grad(xp, grad, kernel_data, images.shape, geo) if algo is None
-                          else conv_algo.input_grad(xp, grad, kernel_data, images, algo))
+            grad_x = conj(conv_algo.input_grad(xp, grad, kernel_data, images, geo))
             grad_x = grad_x if batched else grad_x[0]
         return grad_x, grad_w
     from contract.autograd import record

@@ -49,6 +49,8 @@ ALGORITHMS = ("im2col", "winograd", "fft")
 CACHE_NAME = "conv_cost.json"
 CALIBRATION_VERSION = 1
 MIN_SECONDS = 5e-4      # below this much im2col work the others' fixed costs never pay
+WEIGHT_GRAD_MARGIN = 1.25   # the model prices Winograd's weight gradient 15-40% low (its
+                            # blocks hold four scratch buffers, not two): it must win by this
 
 # Rates of the 2-core development VM (seconds per unit), for examples and as a fallback.
 EXAMPLE_RATES = {"gemm_k16": 1.2e-11, "gemm_k64": 1.05e-11, "gemm_k256": 1.0e-11,
@@ -90,24 +92,27 @@ def im2col_seconds(rates, x_shape, w_shape, out, stride, groups):
     return rates["im2col_call"] + copy + flops * _gemm_rate(rates, per_group * taps)
 
 
-def winograd_seconds(rates, x_shape, w_shape, spec):
+def winograd_seconds(rates, x_shape, w_shape, spec, weight_grad=False):
     """The Winograd model: gather, transform passes, im2col of untransformed axes, the
-    GEMMs per tile position, the passes back, the scatter, and a fixed cost per block."""
+    GEMMs per tile position, the passes back, the scatter, and a fixed cost per block.
+    With ``weight_grad``: the weight gradient's pass instead (the same input side, the
+    output gradient's tiles through ``A``, GEMMs that contract the tiles)."""
     lay = winograd.Layout.of(tuple(x_shape), w_shape[0], spec)
     n, c, o = x_shape[0], lay.channels, lay.outs
     a, m = prod(lay.a), prod(spec.tiles[k] for k in lay.wino)
     tiles = n * prod(lay.counts)
     grid = n * prod(lay.grid(lay.counts[0]))
-    last = (len(spec.kernel) - 1) in lay.wino
-    moved = a * c * grid * (rates["gather"] if last else rates["copy"])
+    strided = rates["gather"] if (len(spec.kernel) - 1) in lay.wino else rates["copy"]
+    moved = a * c * grid * strided + m * o * tiles * strided
     if tuple(x_shape[2:]) != lay.padded:
         moved += n * c * prod(lay.padded) * rates["copy"]
     passes = len(lay.wino) * a * c * grid
-    done = 1
-    for k, size in enumerate(lay.a):
-        done *= spec.tiles[lay.wino[k]]
-        passes += done * prod(lay.a[k + 1:]) * o * tiles
-    moved += passes * rates["pass"] + m * o * tiles * (rates["gather"] if last else rates["copy"])
+    for k in range(len(lay.a)):
+        shrunk = prod(spec.tiles[lay.wino[i]] for i in range(k + 1)) * prod(lay.a[k + 1:])
+        grown = prod(lay.a[:k + 1]) * prod(spec.tiles[lay.wino[i]]
+                                             for i in range(k + 1, len(lay.a)))
+        passes += (grown if weight_grad else shrunk) * o * tiles
+    moved += passes * rates["pass"]
     if lay.direct:
         moved += a * c * lay.taps() * tiles * rates["copy"]
     per_group = c // spec.groups * lay.taps()
@@ -115,8 +120,8 @@ def winograd_seconds(rates, x_shape, w_shape, spec):
     per_image = winograd._stage_size(lay, 1, lay.counts[0]) * 4
     count = max(1, -(-n * per_image // winograd.BLOCK_BYTES))
     calls = count * (2 * len(lay.wino) + 3 + m)
-    return (rates["winograd_call"] + calls * rates["call"] + moved
-            + flops * _gemm_rate(rates, per_group))
+    gemm = _gemm_rate(rates, tiles / count if weight_grad else per_group)
+    return rates["winograd_call"] + calls * rates["call"] + moved + flops * gemm
 
 
 def fft_seconds(rates, x_shape, w_shape, spec):
@@ -138,9 +143,10 @@ def candidates(kernel, dtype):
 
 
 def choose(x_shape, w_shape, stride, dilation, pairs, groups, dtype, rates=None,
-           forced=None) -> Choice:
+           forced=None, priced=True):
     """The cheapest applicable algorithm for a call (``x_shape`` batched), or the one
-    ``forced`` (default: ``$CONTRACT_CONV_ALGO``) where it applies."""
+    ``forced`` (default: ``$CONTRACT_CONV_ALGO``) where it applies.  With ``priced=False``
+    the candidates (unpriced) instead."""
     forced = os.environ.get("CONTRACT_CONV_ALGO", "") if forced is None else forced
     if forced and forced not in ALGORITHMS:
         raise ContractError(f"CONTRACT_CONV_ALGO must be one of {', '.join(ALGORITHMS)}, "
@@ -148,21 +154,22 @@ def choose(x_shape, w_shape, stride, dilation, pairs, groups, dtype, rates=None,
     dtype, kernel = np.dtype(dtype), tuple(w_shape[2:])
     out = tuple(s + a + b - d * (k - 1) for s, (a, b), k, d
                 in zip(x_shape[2:], pairs, kernel, dilation))
-    if forced == "im2col" or dtype.kind not in "fc" or 0 in x_shape or min(out) < 1:
-        return Choice("im2col")
     found = []
-    if winograd.applies(kernel, stride, dilation):
-        found += [Choice("winograd", winograd.Spec.of(kernel, pairs, groups, tiles))
-                  for tiles in candidates(kernel, dtype)]
-    if fft_conv.applies(stride, dtype):
-        found.append(Choice("fft", fft_conv.FFTSpec.of(kernel, pairs, dilation, groups)))
-    if forced:
-        found = [c for c in found if c.name == forced]
-    if not found:
-        return Choice("im2col")
+    if not (forced == "im2col" or dtype.kind not in "fc" or 0 in x_shape or min(out) < 1):
+        if winograd.applies(kernel, stride, dilation):
+            found += [Choice("winograd", winograd.Spec.of(kernel, pairs, groups, tiles))
+                      for tiles in candidates(kernel, dtype)]
+        if fft_conv.applies(stride, dtype):
+            found.append(Choice("fft", fft_conv.FFTSpec.of(kernel, pairs, dilation, groups)))
+        found = [c for c in found if c.name == forced] if forced else found
+    if not (forced and found):
+        found.append(Choice("im2col"))
+    if not priced:
+        return found
+    if len(found) == 1:
+        return found[0]
     if forced:
         return _priced(found, x_shape, w_shape, rates)[0]
-    found.append(Choice("im2col"))
     priced = _priced(found, x_shape, w_shape, rates, stride, out, groups)
     floor = next(c for c in priced if c.name == "im2col")
     return floor if floor.seconds < MIN_SECONDS else priced[0]
@@ -415,55 +422,123 @@ def forward(xp, x, weight, choice, cached=False):
     return winograd.winograd_conv(xp, x, weight, choice.spec, u)
 
 
-def input_grad(xp, grad, weight, x, choice):
-    """d(loss)/d(x) by ``choice`` (not im2col).
+def input_grad(xp, grad, weight, x, geo):
+    """d(loss)/d(x) of the convolution (``geo``: its Geometry), by the algorithm picked for
+    that pass (:func:`pick_input_grad`): im2col's col2im, or Winograd / FFT.
 
-    >>> c = Choice("fft", fft_conv.FFTSpec.of((3,), ((1, 1),), (1,)))
+    >>> from contract.nn.conv_tiles import Geometry
+    >>> geo = Geometry((3,), (1,), ((1, 1),), (1,), 1)
     >>> input_grad(np, np.ones((1, 1, 4)), np.ones((1, 1, 3)), np.ones((1, 1, 4)),
-    ...            c).round(9).tolist()
+    ...            geo).round(9).tolist()
     [[[2.0, 3.0, 3.0, 2.0]]]
     """
+    choice = pick_input_grad(xp, grad, weight, geo)
+    if choice is None:
+        from contract.nn import conv_tiles
+        return conv_tiles.input_grad(xp, grad, weight, tuple(x.shape), geo)
     if choice.name == "fft":
         return fft_conv.fft_grads(xp, x, grad, weight, choice.spec, need_w=False)[0]
     return winograd.input_grad(xp, grad, weight, choice.spec)
 
 
-def weight_grad(xp, x, grad, weight, choice):
-    """d(loss)/d(weight) by ``choice`` (not im2col).
+def weight_grad(xp, x, grad, weight, geo):
+    """d(loss)/d(weight) of the convolution, by the algorithm picked for that pass
+    (:func:`pick_weight_grad`).
 
-    >>> c = Choice("winograd", winograd.Spec.of((3,), ((1, 1),)))
+    >>> from contract.nn.conv_tiles import Geometry
+    >>> geo = Geometry((3,), (1,), ((1, 1),), (1,), 1)
     >>> weight_grad(np, np.ones((1, 1, 4)), np.ones((1, 1, 4)), np.ones((1, 1, 3)),
-    ...             c).round(9).tolist()
+    ...             geo).round(9).tolist()
     [[[3.0, 4.0, 3.0]]]
     """
+    choice = pick_weight_grad(xp, x, grad, weight, geo)
+    if choice is None:
+        from contract.nn import conv_tiles
+        return conv_tiles.weight_grad(xp, x, grad, geo)
     if choice.name == "fft":
         return fft_conv.fft_grads(xp, x, grad, weight, choice.spec, need_x=False)[1]
     return winograd.weight_grad(xp, x, grad, choice.spec)
 
 
 def pick(xp, x, weight, geo) -> Optional[Choice]:
-    """The algorithm for a call of :mod:`contract.nn.conv` (``geo``: its Geometry), or
-    None for im2col.  The model picks on NumPy; other array types run im2col unless
-    ``CONTRACT_CONV_ALGO`` forces an algorithm.
+    """The algorithm for the forward of a call of :mod:`contract.nn.conv` (``geo``: its
+    Geometry), or None for im2col.  The model picks on NumPy; other array types run
+    im2col unless ``CONTRACT_CONV_ALGO`` forces an algorithm.  Choices are memoised per
+    call shape (pricing takes ~0.5 ms).
 
     >>> from contract.nn.conv_tiles import Geometry
     >>> geo = Geometry((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1), 1)
     >>> pick(np, np.ones((1, 1, 6, 6)), np.ones((1, 1, 2, 2)), geo) is None   # stride 2
     True
     """
+    def made(forced, dtype):
+        return choose(tuple(x.shape), tuple(weight.shape), geo.stride, geo.dilation,
+                      geo.pairs, geo.groups, dtype, forced=forced)
+    return _memo("forward", xp, x, weight, geo, made)
+
+
+def pick_input_grad(xp, grad, weight, geo) -> Optional[Choice]:
+    """The algorithm for d(loss)/d(x): priced as the convolution it is (the output
+    gradient with the flipped kernel, channels swapped, padding ``r - 1 - p``); the
+    returned spec keeps the forward's padding (:func:`winograd.input_grad` derives it)."""
+    def made(forced, dtype):
+        outs, per_group = weight.shape[:2]
+        flipped = (per_group * geo.groups, outs // geo.groups) + tuple(weight.shape[2:])
+        pairs = tuple((max(r - 1 - a, 0), max(r - 1 - b, 0))
+                      for r, (a, b) in zip(weight.shape[2:], geo.pairs))
+        found = choose(tuple(grad.shape), flipped, geo.stride, geo.dilation, pairs, geo.groups,
+                       dtype, forced=forced)
+        if found.name == "winograd":
+            return found._replace(spec=found.spec._replace(pairs=geo.pairs))
+        if found.name == "fft":
+            return found._replace(spec=fft_conv.FFTSpec.of(geo.kernel, geo.pairs, geo.dilation,
+                                                           geo.groups))
+        return found
+    return _memo("input", xp, grad, weight, geo, made)
+
+
+def pick_weight_grad(xp, x, grad, weight, geo) -> Optional[Choice]:
+    """The algorithm for d(loss)/d(weight): Winograd tiles priced for that pass (its GEMMs
+    contract the tiles), against im2col and the FFT."""
+    def made(forced, dtype):
+        forward = choose(tuple(x.shape), tuple(weight.shape), geo.stride, geo.dilation,
+                         geo.pairs, geo.groups, dtype, forced=forced, priced=False)
+        if len(forward) == 1:
+            return forward[0]
+        rates, priced = current_rates(), []
+        for c in forward:
+            if c.name == "winograd":
+                c = c._replace(seconds=winograd_seconds(rates, x.shape, weight.shape, c.spec,
+                                                        weight_grad=True))
+            elif c.name == "fft":
+                c = c._replace(seconds=fft_seconds(rates, x.shape, weight.shape, c.spec))
+            else:
+                out = tuple(grad.shape[2:])
+                c = c._replace(seconds=im2col_seconds(rates, x.shape, weight.shape, out,
+                                                      geo.stride, geo.groups))
+            priced.append(c)
+        best = min(priced, key=lambda c: c.seconds)
+        floor = next((c for c in priced if c.name == "im2col"), None)
+        if floor is not None and (floor.seconds < MIN_SECONDS
+                                  or best.seconds * WEIGHT_GRAD_MARGIN > floor.seconds):
+            return floor
+        return best
+    return _memo("weight", xp, x, weight, geo, made)
+
+
+def _memo(kind, xp, x, weight, geo, made):
     forced = os.environ.get("CONTRACT_CONV_ALGO", "")
     if not forced and getattr(xp, "__name__", "") != "numpy":
         return None
-    key = (tuple(x.shape), tuple(weight.shape), x.dtype.str, weight.dtype.str, geo, forced)
+    key = (kind, tuple(x.shape), tuple(weight.shape), x.dtype.str, weight.dtype.str, geo,
+           forced)
     found = _PICKED.get(key)
     if found is None:
-        dtype = _compute_dtype(x.dtype, weight.dtype)
-        found = choose(key[0], key[1], geo.stride, geo.dilation, geo.pairs, geo.groups, dtype,
-                       forced=forced)
+        found = made(forced, _compute_dtype(x.dtype, weight.dtype))
         if len(_PICKED) >= 512:
             _PICKED.clear()
         _PICKED[key] = found
     return None if found.name == "im2col" else found
 
 
-_PICKED = {}        # pick()'s choices by call shape (the model prices 10-20 candidates)
+_PICKED = {}        # choices by pass and call shape
