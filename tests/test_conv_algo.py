@@ -110,3 +110,24 @@ def test_the_example_prints_picks_and_errors(tmp_path):
     assert len(lines) == 6 and lines[0].startswith("4x16x64x64 * 32x16x3x3 p1: picks ")
     errors = [float(word) for line in lines[1::2] for word in line.split()[1::2]]
     assert max(errors) < 1e-5
+
+
+def test_each_pass_picks_its_own_algorithm(monkeypatch):
+    from contract.nn.conv_tiles import Geometry
+    monkeypatch.setattr(conv_algo, "current_rates", lambda: EXAMPLE_RATES)
+    monkeypatch.setattr(conv_algo, "_PICKED", {})
+    monkeypatch.delenv("CONTRACT_CONV_ALGO", raising=False)
+
+    def picks(xs, ws, pad):
+        x, w = np.ones(xs, np.float32), np.ones(ws, np.float32)
+        geo = Geometry(ws[2:], (1, 1), ((pad, pad), (pad, pad)), (1, 1), 1)
+        g = np.ones(xs[:1] + ws[:1] + tuple(s + 2 * pad - 2 for s in xs[2:]), np.float32)
+        return (conv_algo.pick(np, x, w, geo), conv_algo.pick_input_grad(np, g, w, geo),
+                conv_algo.pick_weight_grad(np, x, g, w, geo))
+    fwd, back, weight = picks((32, 16, 64, 64), (32, 16, 3, 3), 0)
+    assert fwd.spec.tiles == (4, 1) and back.name == "winograd" and weight is None
+    fwd, back, weight = picks((8, 64, 56, 56), (64, 64, 3, 3), 1)
+    assert back.spec.pairs == ((1, 1), (1, 1)) and weight.name == "winograd"
+    assert picks((2, 2, 8, 8), (2, 2, 3, 3), 1) == (None, None, None)
+    monkeypatch.setenv("CONTRACT_CONV_ALGO", "fft")
+    assert all(c.name == "fft" for c in picks((2, 2, 8, 8), (2, 2, 3, 3), 1))
