@@ -18,7 +18,7 @@ choice, shown in the case name):
 - 7x7 and 11x11 kernels (64 outputs, "same" padding) on 8x3x224x224: forward at
   most 1.0x torch.
 
-``--quick`` shrinks the batches to 4 (2 for the 224x224 images).
+``--quick`` shrinks the batches to 4, 2 and 1.
 
 >>> import argparse
 >>> [c.name for c in cases(argparse.Namespace(quick=True))][0]
@@ -113,7 +113,7 @@ def cases(args):
     """The sum-pool case, forward and forward+backward for the seed conv and the 3x3
     conv, then the forward of a ResNet layer and of 7x7 and 11x11 kernels."""
     quick = getattr(args, "quick", False)
-    batch, small = (4, 2) if quick else (32, 8)
+    batch, small, big = (4, 2, 1) if quick else (32, 8, 8)
     rng = np.random.default_rng(getattr(args, "seed", 0))
     images = rng.random((batch, 16, 128, 128), dtype=np.float32)
     found = [_sum_pool_case(images)]
@@ -121,9 +121,8 @@ def cases(args):
             ((batch, 3, 60, 60), (16, 3, 2, 2), 2, 0, (1.0, 1.5), True),
             ((batch, 16, 64, 64), (32, 16, 3, 3), 1, 0, (0.8, 1.0), True),
             ((small, 64, 56, 56), (64, 64, 3, 3), 1, 1, (0.9, None), False),
-            ((small // (4 if quick else 1), 3, 224, 224), (64, 3, 7, 7), 1, 3, (1.0, None), False),
-            ((small // (4 if quick else 1), 3, 224, 224), (64, 3, 11, 11), 1, 5, (1.0, None),
-             False)]:
+            ((big, 3, 224, 224), (64, 3, 7, 7), 1, 3, (1.0, None), False),
+            ((big, 3, 224, 224), (64, 3, 11, 11), 1, 5, (1.0, None), False)]:
         x = rng.random(x_shape, dtype=np.float32)
         weight = rng.standard_normal(w_shape).astype(np.float32)
         found += _conv_cases(x, weight, stride, padding, *goals, backward=backward)
