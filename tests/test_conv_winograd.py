@@ -17,7 +17,8 @@ def _direct(x, w, pairs, groups):
     view = np.lib.stride_tricks.sliding_window_view(x, w.shape[2:], axis=tuple(range(2, 2 + d)))
     n, c = x.shape[:2]
     view = view.reshape((n, groups, c // groups) + view.shape[2:])
-    wg = w.astype(np.result_type(w.dtype, np.float64)).reshape((groups, w.shape[0] // groups) + w.shape[1:])
+    wide = w.astype(np.result_type(w.dtype, np.float64))
+    wg = wide.reshape((groups, w.shape[0] // groups) + w.shape[1:])
     sp, ks = "hwd"[:d], "ijk"[:d]
     out = np.einsum(f"ngc{sp}{ks},goc{ks}->ngo{sp}", view, wg)
     return out.reshape((n, w.shape[0]) + out.shape[3:])

