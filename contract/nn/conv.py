@@ -5,6 +5,9 @@ window view (groups: ``(g o) c i j, b (g c) i j h w -> b (g o) h w``), planned b
 the same planner as every einsum, run tile by tile (:mod:`contract.nn.conv_tiles`:
 each tile's window copy stays in cache and its GEMM writes into the output).
 
+Stride-1 calls may run as Winograd or FFT instead (:mod:`contract.nn.conv_algo` picks per
+call and per pass by a calibrated cost model; ``CONTRACT_CONV_ALGO`` forces one).
+
 On Tensors the conv is one graph node.  Its weight gradient is the windows
 against the output gradient (``c i j h w, o h w -> c i j o``), summed over the
 tiles; its input gradient is, for stride 1, a transposed convolution (the output
