@@ -5,6 +5,9 @@ window view (groups: ``(g o) c i j, b (g c) i j h w -> b (g o) h w``), planned b
 the same planner as every einsum, run tile by tile (:mod:`contract.nn.conv_tiles`:
 each tile's window copy stays in cache and its GEMM writes into the output).
 
+Stride-1 calls may run as Winograd or FFT instead (:mod:`contract.nn.conv_algo` picks per
+call and per pass by a calibrated cost model; ``CONTRACT_CONV_ALGO`` forces one).
+
 On Tensors the conv is one graph node.  Its weight gradient is the windows
 against the output gradient (``c i j h w, o h w -> c i j o``), summed over the
 tiles; its input gradient is, for stride 1, a transposed convolution (the output
@@ -19,8 +22,10 @@ import numpy as np
 
 from contract.dtypes import conj
 from contract.errors import ContractError, ShapeError
+from contract.nn import conv_algo
 from contract.nn._graph import array_of, is_tensor, namespace
-from contract.nn.conv_tiles import Geometry, conv_equation, forward, input_grad, weight_grad
+from contract.autograd import is_grad_enabled
+from contract.nn.conv_tiles import Geometry, conv_equation, forward
 from contract.nn.windows import as_tuple, pad_pairs
 from contract.tensors.core import record
 from contract.tensors.dispatch import overridable
@@ -102,7 +107,11 @@ def _conv_node(x, weight, geo):
     xp = namespace(data)
     batched = data.ndim == len(geo.kernel) + 2
     images = data if batched else data[None]
-    out = forward(xp, images, kernel_data, geo)
+    algo = conv_algo.pick(xp, images, kernel_data, geo)
+    if algo is None:
+        out = forward(xp, images, kernel_data, geo)
+    else:
+        out = conv_algo.forward(xp, images, kernel_data, algo, cached=not _needs_grad(weight))
     out = out if batched else out[0]
     if not (is_tensor(x) or is_tensor(weight)):
         return out
@@ -111,12 +120,19 @@ def _conv_node(x, weight, geo):
         grad = conj(grad if batched else grad[None])
         grad_w = grad_x = None
         if getattr(weight, "requires_grad", False):
-            grad_w = conj(weight_grad(xp, images, grad, geo))
+            grad_w = conj(conv_algo.weight_grad(xp, images, grad, kernel_data, geo))
         if getattr(x, "requires_grad", False):
-            grad_x = conj(input_grad(xp, grad, kernel_data, images.shape, geo))
+            grad_x = conj(conv_algo.input_grad(xp, grad, kernel_data, images, geo))
             grad_x = grad_x if batched else grad_x[0]
         return grad_x, grad_w
     return record("conv", out, (x, weight), vjp)
+
+
+def _needs_grad(weight):
+    """Whether a gradient may be asked of ``weight`` (else its kernel transform is cached)."""
+    if not getattr(weight, "requires_grad", False):
+        return False
+    return is_grad_enabled()
 
 
 @overridable
