@@ -160,44 +160,6 @@ def map_chunks(fn: Callable, chunks: Sequence, xp=None) -> List:
     return results
 
 
-def run_spans(xp, chunks: Sequence[Tuple[int, int]], compute: Callable, out_shape=None):
-    """``compute(start, stop)`` for each span, on the pool when it helps.
-
-    With ``out_shape`` each result is written into ``out[start:stop]`` of one
-    array of that shape (allocated with the first result's dtype) and the array
-    is returned; without it the results are summed in span order (so the sum is
-    the same whatever the thread timing).
-
-    >>> import numpy as np
-    >>> run_spans(np, [(0, 1), (1, 3)], lambda a, b: np.arange(a, b), out_shape=(3,))
-    array([0, 1, 2])
-    >>> run_spans(np, [(0, 1), (1, 3)], lambda a, b: np.ones(2) * (b - a))
-    array([3., 3.])
-    """
-    if len(chunks) == 1 and (out_shape is None or chunks[0] == (0, out_shape[0])):
-        value = compute(*chunks[0])             # the whole batch: no copy into a new array
-        if out_shape is None or tuple(value.shape) == tuple(out_shape):
-            return value
-    lock, box = threading.Lock(), {}
-
-    def run(span):
-        value = compute(*span)
-        if out_shape is None:
-            return value
-        with lock:
-            if "out" not in box:
-                box["out"] = xp.empty(out_shape, dtype=value.dtype)
-        box["out"][span[0]:span[1]] = value
-        return None
-    results = map_chunks(run, chunks, xp)
-    if out_shape is not None:
-        return box["out"]
-    total = results[0]
-    for value in results[1:]:
-        total = total + value
-    return total
-
-
 def per_thread(factory: Callable) -> Callable:
     """A getter of this thread's own ``factory()`` value, made on a thread's first call
     (scratch buffers that chunks running at the same time must not share).

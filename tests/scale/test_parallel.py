@@ -91,17 +91,6 @@ def test_serial_when_one_thread_or_one_chunk_or_not_numpy(monkeypatch):
     assert not parallel.parallel_ok(object(), 4)
 
 
-def test_run_spans_writes_or_sums_in_span_order(two_workers):
-    chunks = parallel.spans(7, 3)
-    assert chunks == [(0, 3), (3, 6), (6, 7)]
-    written = parallel.run_spans(np, chunks, lambda a, b: np.arange(a, b) * 2.0, out_shape=(7,))
-    np.testing.assert_array_equal(written, np.arange(7) * 2.0)
-    summed = parallel.run_spans(np, chunks, lambda a, b: np.full(2, float(b - a)))
-    np.testing.assert_array_equal(summed, [7.0, 7.0])
-    assert parallel.run_spans(np, [(0, 0)], lambda a, b: np.zeros((0, 2)),
-                              out_shape=(0, 2)).shape == (0, 2)
-
-
 def test_serial_without_threadpoolctl(two_workers, monkeypatch):
     """No way to hold BLAS at one thread: no pool (it would oversubscribe the cores)."""
     monkeypatch.setattr(parallel, "_controller", lambda: None)
