@@ -93,8 +93,8 @@ def sliced_forward(sp, arrays, needs, client=None, progress=None):
     needs = tuple(bool(n) for n in needs)
     state = SlicedState(sp, list(arrays), ops, needs, None, client, progress)
     if eager(sp, needs):
-        spec = GradSpec(sp.job, sp.job.semiring, needs)
-        out, state.unit = _run(spec, backend, ops, sp.slices.bounds, client, progress,
+        spec = GradSpec(sp.grad_slices.job, sp.job.semiring, needs)
+        out, state.unit = _run(spec, backend, ops, sp.grad_slices.bounds, client, progress,
                                _eager_group, partial(_eager_combine, spec.semiring))
     else:
         out = sp.run_prepared(backend, ops, client, progress)
@@ -109,15 +109,18 @@ def sliced_backward(state, grad):
     backend = backend_for([state.out])
     xp, ring = backend.xp, sp._ring
     g = output_layout(xp, sp._bound, grad).astype(state.out.dtype, copy=False)
-    if state.unit is not None:
-        canonical = [None if u is None else u * g.reshape(()) for u in state.unit]
+    if state.unit is not None:       # eager: scaled in place (a second backward recomputes)
+        canonical, state.unit = state.unit, None
+        for u in canonical:
+            if u is not None:
+                u *= g.reshape(())
     elif ring.vjp is None and ring.gradient == "select":
         return _select_backward(state, backend, g)
     else:
         if ring.vjp is None and ring.gradient not in ("sum", "softmax"):
             semiring_rule(ring)          # raises NotImplementedError naming the semiring
-        spec = GradSpec(sp.job, sp.job.semiring, state.needs, g, state.out)
-        canonical = _run(spec, backend, state.ops, sp.slices.bounds, state.client,
+        spec = GradSpec(sp.grad_slices.job, sp.job.semiring, state.needs, g, state.out)
+        canonical = _run(spec, backend, state.ops, sp.grad_slices.bounds, state.client,
                          state.progress, _grad_group, _add_grads)
     return _to_operands(xp, sp, state, canonical)
 
@@ -137,16 +140,11 @@ def _to_operands(xp, sp, state, canonical):
 
 
 def _run(spec, backend, ops, bounds, client, progress, group_fn, combine):
-    """``group_fn(spec, bounds, *ops)`` over all slices: here, or grouped on the workers
-    with a tree of ``combine`` tasks."""
+    """``group_fn(spec, bounds, *ops)`` over all slices: here (one group), or grouped on
+    the workers with a tree of ``combine`` tasks."""
     if client is None:
-        total = None
         with progress_bar(len(bounds), progress, "slices") as advance:
-            for b in bounds:
-                part = group_fn(spec, [b], *ops)
-                total = part if total is None else combine(total, part)
-                advance(1)
-        return total
+            return group_fn(spec, bounds, *ops, advance=advance)
     groups = group_slices(list(bounds), worker_count(client))
     return map_groups(client, partial(group_fn, spec), combine, groups, ops, progress)
 
@@ -180,7 +178,8 @@ def _slice_vjp(spec, backend, views, seed_of):
         return value, [p if need else None for p, need in zip(parts, spec.needs)]
     if not trace:                               # a zero-size slice
         return value, [None] * len(views)
-    if ring.gradient == "sum":
+    if ring.gradient == "sum":      # the einsum VJP needs the steps' inputs, not outputs
+        trace["steps"] = [record._replace(output=None) for record in trace["steps"]]
         return value, list(einsum_vjp(plan, backend, views, trace, None, seed, spec.needs,
                                       consume=True))
     return value, rule_walk(plan, backend, trace, seed, spec.needs, semiring_rule(ring))
@@ -211,13 +210,11 @@ def rule_walk(plan, backend, trace, seed, needs, rule):
 def _seed(spec, xp, value):
     """The output gradient of one slice: ``grad`` times ``d out / d out_s``."""
     if spec.ring.gradient == "softmax":
-        with np.errstate(invalid="ignore", over="ignore"):
-            weight = xp.exp(value - spec.out)
-        return spec.grad * xp.where(xp.isneginf(spec.out), 0.0, weight)
+        return spec.grad * _weight(xp, value, spec.out)
     return spec.grad
 
 
-def _grad_group(spec, bounds_list, *ops):
+def _grad_group(spec, bounds_list, *ops, advance=None):
     """Canonical gradients of several slices (a list, None where not needed)."""
     backend = backend_for(ops)
     acc = [None] * len(ops)
@@ -232,6 +229,8 @@ def _grad_group(spec, bounds_list, *ops):
         else:
             _, parts = _slice_vjp(spec, backend, views, partial(_seed, spec, backend.xp))
         _accumulate(spec, ops, acc, bounds, parts)
+        if advance is not None:
+            advance(1)
     return acc
 
 
@@ -240,19 +239,39 @@ def _add_grads(a, b):
 
 
 # -- eager: a scalar result's value and unit gradient in one pass -------------------------
-def _eager_group(spec, bounds_list, *ops):
-    """``(value, canonical gradients for an output gradient of 1)`` over several slices;
-    log: each slice's gradient rescaled online to the running log-sum-exp."""
+def _eager_group(spec, bounds_list, *ops, advance=None):
+    """``(value, canonical gradients for an output gradient of 1)`` over several slices,
+    accumulated in place; log: the gradients so far rescaled online to the running
+    log-sum-exp (each slice's softmax weights end up relative to the global one)."""
     backend = backend_for(ops)
     xp = backend.xp
-    total = None
+    log = spec.ring.gradient == "softmax"
+    value, acc = None, [None] * len(ops)
     for bounds in bounds_list:
         views = spec.job.views(ops, bounds)
-        value, parts = _slice_vjp(spec, backend, views, xp.ones_like)
-        acc = _accumulate(spec, ops, [None] * len(ops), bounds, parts)
-        total = (value, acc) if total is None else _eager_combine(spec.semiring, total,
-                                                                 (value, acc))
-    return total
+        part, parts = _slice_vjp(spec, backend, views, xp.ones_like)
+        if value is None:
+            value = part
+        elif log:
+            total = xp.logaddexp(value, part)
+            old, new = _weight(xp, value, total), _weight(xp, part, total)
+            for a in acc:
+                if a is not None:
+                    a *= old
+            parts = [None if p is None else p * new for p in parts]
+            value = total
+        else:
+            value = value + part
+        _accumulate(spec, ops, acc, bounds, parts)
+        if advance is not None:
+            advance(1)
+    return value, acc
+
+
+def _weight(xp, part, total):
+    """``exp(part - total)``, 0 where ``part`` is -inf (a slice that adds nothing)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return xp.where(xp.isneginf(part), 0.0, xp.exp(part - total))
 
 
 def _eager_combine(semiring, a, b):
@@ -262,9 +281,7 @@ def _eager_combine(semiring, a, b):
         return va + vb, _add_grads(ga, gb)
     xp = backend_for([va]).xp
     value = xp.logaddexp(va, vb)
-    with np.errstate(invalid="ignore", over="ignore"):
-        wa = xp.where(xp.isneginf(va), 0.0, xp.exp(va - value))
-        wb = xp.where(xp.isneginf(vb), 0.0, xp.exp(vb - value))
+    wa, wb = _weight(xp, va, value), _weight(xp, vb, value)
     scaled = [None if x is None else x * wa for x in ga], \
         [None if y is None else y * wb for y in gb]
     return value, _add_grads(*scaled)
@@ -273,7 +290,7 @@ def _eager_combine(semiring, a, b):
 # -- max / min: the gradient to the overall optimum ------------------------------------
 def _select_backward(state, backend, g):
     sp = state.plan
-    fixed = sp.fixed
+    fixed = sp.grad_fixed
     spec = GradSpec(fixed.job, fixed.job.semiring, state.needs)
     best = _run(spec, backend, state.ops, fixed.bounds, state.client, state.progress,
                 _best_group, _better)
@@ -286,7 +303,7 @@ def _select_backward(state, backend, g):
     return tuple(gk if need else None for gk, need in zip(grads, state.needs))
 
 
-def _best_group(spec, bounds_list, *ops):
+def _best_group(spec, bounds_list, *ops, advance=None):
     """``(value, {label: global index}, order)``: per output element the best assignment
     over several slices."""
     backend = backend_for(ops)
@@ -301,6 +318,8 @@ def _best_group(spec, bounds_list, *ops):
                   for x, c in chosen.items()}
         found = (value, chosen, (spec.semiring, order))
         best = found if best is None else _better(best, found)
+        if advance is not None:
+            advance(1)
     return best
 
 

@@ -27,7 +27,7 @@ its target size is above ``memory_limit``).
 """
 import importlib
 from dataclasses import dataclass
-from math import ceil, prod
+from math import ceil, log, prod
 from typing import Tuple
 
 from contract.engine.paths import check_optimize, find_path
@@ -221,6 +221,72 @@ def search_slicing(terms, output, sizes, optimize, limit) -> Found:
     fits = [c for c in found if c.largest <= limit]
     chosen = min(fits, key=lambda c: (c.flops, len(c.segments), c.method != "fixed path"))
     return Found(base.path, unsliced_flops, unsliced_largest, chosen, fixed)
+
+
+# -- the gradient pass: a working set, not just the largest array ------------------------
+GRADIENT_BUDGET = 2        # a gradient slice's modelled working set, in memory limits
+GRADIENT_FLOOR = 2 ** 15   # ... but never cut below this many elements (per-slice overheads)
+GRADIENT_MAX_SLICES = 2 ** 14
+
+
+def working_set(terms, output, sizes, path, cuts):
+    """Modelled peak elements of one slice's gradient pass: the traced forward keeps every
+    step's output until its backward; at a step, its inputs, output, their gradients and
+    the kernels' copies of them are live too.
+
+    >>> working_set([(0, 1), (1, 2)], (0, 2), [4, 4, 4], ((0, 1),), {})
+    96
+    """
+    seg = [cuts.get(x, n) for x, n in enumerate(sizes)]
+    work = [prod(seg[x] for x in t) for t in terms]
+    kept, peak = 0, 0
+    for positions, (_, out, _) in zip(path, path_steps(terms, output, path)):
+        inputs = [work[p] for p in positions]
+        work = [w for k, w in enumerate(work) if k not in positions]
+        size = prod(seg[x] for x in out)
+        peak = max(peak, kept + 2 * (sum(inputs) + size))
+        kept += size
+        work.append(size)
+    return peak
+
+
+def refine_for_gradient(terms, output, sizes, path, cuts, limit, budget=GRADIENT_BUDGET):
+    """``cuts`` cut further (halving the label that sheds the most working set per cost
+    added) until a slice's gradient pass fits ``budget * limit`` elements (but no less
+    than :data:`GRADIENT_FLOOR`: below that, per-slice overheads cost more than the memory
+    is worth) by :func:`working_set`, or the slices would pass :data:`GRADIENT_MAX_SLICES`."""
+    cuts = dict(cuts)
+    contracted = set(range(len(sizes))) - set(output)
+    held = set().union(*map(set, (out for _, out, _ in path_steps(terms, output, path))))
+    size = working_set(terms, output, sizes, path, cuts)
+    cost = objective(terms, output, sizes, path, cuts)[0]
+    target = max(budget * limit, GRADIENT_FLOOR)
+    while size > target:
+        trials = []
+        for x in contracted & held:
+            seg = cuts.get(x, sizes[x])
+            if seg > 1:
+                trial = {**cuts, x: ceil(seg / 2)}
+                if prod(ceil(sizes[y] / s) for y, s in trial.items()) > GRADIENT_MAX_SLICES:
+                    continue
+                smaller = working_set(terms, output, sizes, path, trial)
+                if smaller < size:
+                    more = objective(terms, output, sizes, path, trial)[0]
+                    # the most working set shed per cost added (log ratios)
+                    gain = log(size / smaller) / (log(max(more, 1) / max(cost, 1)) + 1e-3)
+                    trials.append((-gain, smaller, x, trial, more))
+        if not trials:
+            break
+        _, size, _, cuts, cost = min(trials, key=lambda t: t[:3])
+    return cuts
+
+
+def gradient_slicing(terms, output, sizes, slicing, limit, budget=GRADIENT_BUDGET):
+    """``slicing`` refined for the gradient pass (:func:`refine_for_gradient`)."""
+    cuts = refine_for_gradient(terms, output, sizes, slicing.path, slicing.cuts, limit, budget)
+    if cuts == slicing.cuts:
+        return slicing
+    return _candidate(terms, output, sizes, slicing.path, cuts, slicing.method + ", gradient")
 
 
 # -- cotengra (optional) ------------------------------------------------------------------

@@ -24,6 +24,7 @@ backward).
 """
 import itertools
 from dataclasses import dataclass
+from functools import partial
 from math import ceil, prod
 from typing import Tuple
 
@@ -40,7 +41,8 @@ from contract.engine.operands import as_equation, special_type, to_arrays
 from contract.engine.paths import check_request
 from contract.engine.plan import Plan
 from contract.engine.semirings import get_semiring, is_registered
-from contract.engine.slice_search import Slicing, cotengra_optimizer, search_slicing
+from contract.engine.slice_search import (Slicing, cotengra_optimizer, gradient_slicing,
+                                          search_slicing)
 from contract.errors import ContractError, ShapeError
 from contract.grammar.equation import Equation
 
@@ -183,6 +185,9 @@ class SlicedPlan:
         self.fixed = self.slices if found.fixed == found.chosen else \
             self._runnable(found.fixed, ring)
         self.job = self.slices.job
+        refine = partial(gradient_slicing, cbound.terms, cbound.output, cbound.sizes, limit=limit)
+        self.grad_slices = self._runnable(refine(found.chosen), ring)
+        self.grad_fixed = self._runnable(refine(found.fixed), ring)
         cuts = found.chosen.cuts
         self.segments = {names[x]: s for x, s in sorted(cuts.items())}
         self.sliced = tuple(self.segments)
