@@ -187,6 +187,13 @@ def _undo_needless(terms, output, sizes, path, cuts, limit, optimize):
     return path, cuts
 
 
+def _researched(terms, output, sizes, cuts, limit, optimize, method):
+    """The path searched again for ``cuts`` (cut further if it needs to), as a candidate."""
+    path = _research(terms, output, sizes, cuts, optimize)
+    more = slice_fixed_path(terms, output, sizes, path, limit, cuts)
+    return [] if more is None else [_candidate(terms, output, sizes, path, more, method)]
+
+
 def _research_optimizer(optimize):
     """The optimizer for searching a sliced network: the user's when it is a name (an
     optimizer object may keep state from its first problem), else ``auto``."""
@@ -211,13 +218,16 @@ def search_slicing(terms, output, sizes, optimize, limit) -> Found:
     found = [fixed]
     if fixed_cuts and not isinstance(optimize, tuple) and optimize is not False:
         again = _research_optimizer(optimize)
-        path = _research(terms, output, sizes, fixed_cuts, again)
-        more = slice_fixed_path(terms, output, sizes, path, limit, fixed_cuts)
-        if more is not None:
-            found.append(_candidate(terms, output, sizes, path, more, "re-searched"))
-        searched = _sliced_search(terms, output, sizes, base.path, limit, again)
-        if searched is not None:
-            found.append(_candidate(terms, output, sizes, *searched, "sliced search"))
+        found += _researched(terms, output, sizes, fixed_cuts, limit, again, "re-searched")
+        starts = [base.path]
+        if again != RESEARCH_OPTIMIZER:         # the cheap search's own start as well
+            starts.append(find_path(terms, output, sizes, RESEARCH_OPTIMIZER, None).path)
+        for start in starts:
+            searched = _sliced_search(terms, output, sizes, start, limit, again)
+            if searched is not None:
+                found.append(_candidate(terms, output, sizes, *searched, "sliced search"))
+                found += _researched(terms, output, sizes, searched[1], limit, again,
+                                     "sliced search, re-searched")
     fits = [c for c in found if c.largest <= limit]
     chosen = min(fits, key=lambda c: (c.flops, len(c.segments), c.method != "fixed path"))
     return Found(base.path, unsliced_flops, unsliced_largest, chosen, fixed)
@@ -227,6 +237,7 @@ def search_slicing(terms, output, sizes, optimize, limit) -> Found:
 GRADIENT_BUDGET = 2        # a gradient slice's modelled working set, in memory limits
 GRADIENT_FLOOR = 2 ** 15   # ... but never cut below this many elements (per-slice overheads)
 GRADIENT_MAX_SLICES = 2 ** 14
+GRADIENT_COST_CAP = 2      # ... nor past twice the forward slicing's modelled cost
 
 
 def working_set(terms, output, sizes, path, cuts):
@@ -254,12 +265,15 @@ def refine_for_gradient(terms, output, sizes, path, cuts, limit, budget=GRADIENT
     """``cuts`` cut further (halving the label that sheds the most working set per cost
     added) until a slice's gradient pass fits ``budget * limit`` elements (but no less
     than :data:`GRADIENT_FLOOR`: below that, per-slice overheads cost more than the memory
-    is worth) by :func:`working_set`, or the slices would pass :data:`GRADIENT_MAX_SLICES`."""
+    is worth) by :func:`working_set`, while the modelled cost stays within
+    :data:`GRADIENT_COST_CAP` times that of ``cuts`` and the slices within
+    :data:`GRADIENT_MAX_SLICES`."""
     cuts = dict(cuts)
     contracted = set(range(len(sizes))) - set(output)
     held = set().union(*map(set, (out for _, out, _ in path_steps(terms, output, path))))
     size = working_set(terms, output, sizes, path, cuts)
     cost = objective(terms, output, sizes, path, cuts)[0]
+    cap = GRADIENT_COST_CAP * cost
     target = max(budget * limit, GRADIENT_FLOOR)
     while size > target:
         trials = []
@@ -270,8 +284,8 @@ def refine_for_gradient(terms, output, sizes, path, cuts, limit, budget=GRADIENT
                 if prod(ceil(sizes[y] / s) for y, s in trial.items()) > GRADIENT_MAX_SLICES:
                     continue
                 smaller = working_set(terms, output, sizes, path, trial)
-                if smaller < size:
-                    more = objective(terms, output, sizes, path, trial)[0]
+                more = objective(terms, output, sizes, path, trial)[0]
+                if smaller < size and more <= cap:
                     # the most working set shed per cost added (log ratios)
                     gain = log(size / smaller) / (log(max(more, 1) / max(cost, 1)) + 1e-3)
                     trials.append((-gain, smaller, x, trial, more))
