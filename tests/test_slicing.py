@@ -7,6 +7,7 @@ from contract.backends import backend_for
 from contract.engine.kernels.real import Kernel
 from contract.engine.semirings import Semiring, get_semiring, register_semiring
 from contract._util.progress import progress_bar
+from sliced_cases import RECIPES
 
 SEMIRINGS = ["real", "log", "maxplus", "minplus", "maxtimes"]
 
@@ -139,13 +140,7 @@ def test_no_slicing_needed_gives_one_slice():
     np.testing.assert_allclose(sp(a, a.T), a @ a.T)
 
 
-@pytest.mark.parametrize("equation,shapes,sizes,limit", [
-    ("abcc,cde,efa,bdf->", [(5, 4, 3, 3), (3, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 180),  # diagonal
-    ("a(bc),cde,efa,bdf->", [(5, 12), (3, 6, 4), (4, 5, 5), (4, 6, 5)], {"b": 4}, 120),  # group
-    ("...abc,cde,efa,bdf->...", [(2, 5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 200),
-    ("abc,cde,efa,bdf->aa", [(5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 120),  # embed
-    ("abc,cde,efa,bdf->(ab)", [(5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 120),  # merge
-])
+@pytest.mark.parametrize("equation,shapes,sizes,limit", RECIPES)
 def test_views_and_output_recipes(equation, shapes, sizes, limit):
     arrays = _operands(shapes, "real", seed=2)
     expected = ct.einsum(equation, *arrays, **sizes)

@@ -8,6 +8,7 @@ import pytest
 
 import contract as ct
 import contract.autograd.sliced_vjp as sliced_vjp
+from sliced_cases import RECIPES
 from contract.engine.kernels.semiring import SemiringOps
 from contract.engine.plan import Plan
 from contract.engine.semirings import get_semiring, make_semiring
@@ -83,14 +84,7 @@ def test_sliced_gradients_equal_unsliced_ones(inst, semiring, open_label):
 
 
 @pytest.mark.parametrize("semiring", ["real", "log", "maxplus", "maxtimes"])
-@pytest.mark.parametrize("equation,shapes,sizes,limit", [
-    ("abcc,cde,efa,bdf->", [(5, 4, 3, 3), (3, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 180),  # diagonal
-    ("a(bc),cde,efa,bdf->", [(5, 12), (3, 6, 4), (4, 5, 5), (4, 6, 5)], {"b": 4}, 120),  # group
-    ("...abc,cde,efa,bdf->...", [(2, 5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 200),
-    ("abc,cde,efa,bdf->aa", [(5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 120),  # embed
-    ("abc,cde,efa,bdf->(ab)", [(5, 4, 5), (5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 120),  # merge
-    ("...abc,...cde,efa,bdf->...", [(1, 5, 4, 5), (3, 5, 6, 4), (4, 5, 5), (4, 6, 5)], {}, 360),
-])
+@pytest.mark.parametrize("equation,shapes,sizes,limit", RECIPES)
 def test_view_recipes_differentiate_back(equation, shapes, sizes, limit, semiring):
     rng = np.random.default_rng(7)
     arrays = _data([rng.uniform(0.1, 1.0, s) for s in shapes], semiring)
