@@ -17,9 +17,9 @@ import contract as ct
 from contract.tools.bench.generators import lattice
 
 # a closed 5x5 lattice of tensors (bond size D): the best unsliced path holds D**6 elements
-LATTICE = lattice(5, 5, bond=6)
+LATTICE = lattice(5, 5, bond=10)
 EQUATION = LATTICE.equation
-D = 6
+D = 10
 MEMORY_LIMIT = D ** 4              # elements: the largest operand (a smaller limit is refused)
 
 
