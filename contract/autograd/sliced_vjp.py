@@ -290,6 +290,8 @@ def _eager_combine(semiring, a, b):
 # -- max / min: the gradient to the overall optimum ------------------------------------
 def _select_backward(state, backend, g):
     sp = state.plan
+    if 0 in sp._cbound.sizes:            # nothing was chosen: every gradient is zero
+        return _to_operands(backend.xp, sp, state, [None] * len(state.ops))
     fixed = sp.grad_fixed
     spec = GradSpec(fixed.job, fixed.job.semiring, state.needs)
     best = _run(spec, backend, state.ops, fixed.bounds, state.client, state.progress,

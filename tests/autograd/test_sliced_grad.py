@@ -140,6 +140,19 @@ def test_only_some_operands_need_gradients_and_constants_mix_in():
         assert sp(arrays[0], x, y, arrays[3]).grad_fn is None
 
 
+@pytest.mark.parametrize("semiring", ["real", "log", "maxplus"])
+def test_zero_size_labels_give_zero_gradients(semiring):
+    x = ct.zeros(4, 0, 4, requires_grad=True)
+    y = ct.ones(4, 4, 4, requires_grad=True)
+    for equation in (LOOP, "abc,cde,efa,bdf->a"):
+        x.grad = y.grad = None
+        sp = ct.slice_plan(equation, (4, 0, 4), (4, 4, 4), (4, 4, 4), (0, 4, 4),
+                           memory_limit=64, semiring=semiring)
+        sp(x, y, y, ct.zeros(0, 4, 4)).sum().backward()
+        assert tuple(x.grad.shape) == (4, 0, 4)
+        np.testing.assert_array_equal(y.grad.numpy(), np.zeros((4, 4, 4)))
+
+
 def test_a_second_backward_with_retain_graph_gives_the_same_gradient():
     rng = np.random.default_rng(10)
     x = ct.tensor(rng.uniform(0.1, 1.0, (5, 5, 5)), requires_grad=True)
