@@ -14,18 +14,19 @@ import time
 import numpy as np
 
 import contract as ct
+from contract.tools.bench.generators import lattice
 
-# a 2x3 lattice of tensors (bond size D) with one open leg each on the corners
-EQUATION = "ab,bcd,ce,afg,fhdi,hej,gk,kil,jl->"
-D = 24
-MEMORY_LIMIT = D ** 3              # elements; the unsliced path needs D**4
+# a closed 5x5 lattice of tensors (bond size D): the best unsliced path holds D**6 elements
+LATTICE = lattice(5, 5, bond=10)
+EQUATION = LATTICE.equation
+D = 10
+MEMORY_LIMIT = D ** 4              # elements: the largest operand (a smaller limit is refused)
 
 
 def network(seed=0):
     """Random operands for EQUATION with every label of size D."""
     rng = np.random.default_rng(seed)
-    terms = EQUATION.split("->")[0].split(",")
-    return [rng.uniform(0.0, 1.0, (D,) * len(t)) / D for t in terms]
+    return [rng.uniform(0.0, 1.0, s) / D for s in LATTICE.shapes]
 
 
 def main():
@@ -36,7 +37,7 @@ def main():
     from dask.distributed import Client, LocalCluster
 
     arrays = network()
-    sp = ct.slice_plan(EQUATION, *arrays, memory_limit=MEMORY_LIMIT, optimize="optimal")
+    sp = ct.slice_plan(EQUATION, *arrays, memory_limit=MEMORY_LIMIT, optimize="greedy")
     print(sp)
     print(f"\nunsliced largest intermediate {sp.unsliced_largest_intermediate} elements > "
           f"limit {MEMORY_LIMIT}: {sp.num_slices} slices of at most {sp.largest_intermediate}")

@@ -30,8 +30,12 @@ from contract.errors import ContractError
 
 
 # -- the VJP ---------------------------------------------------------------------
-def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
-    """Gradients of each operand of a traced plan run (None where not needed)."""
+def einsum_vjp(plan, backend, arrays, trace, out, grad, needs, consume=False):
+    """Gradients of each operand of a traced plan run (None where not needed).
+
+    ``consume``: drop each step's record from ``trace`` once its backward is done (the
+    sliced backward's traces are used once; a graph node's may be used again).
+    """
     xp = backend.xp
     rule = semiring_rule(plan._semiring)
     if rule is not None:
@@ -44,7 +48,7 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs):
     # complex: torch's grad_A = einsum(grad_C, conj(B)) = conj(einsum(conj(grad_C), B)), so the
     # walk runs on conj(grad) with the saved operands as they are, and each result is conjugated
     g = conj(_undo_final(xp, bound, plan, grad.astype(compute, copy=False)))
-    canonical = _reverse_steps(xp, plan, trace, g, needs)
+    canonical = _reverse_steps(xp, plan, trace, g, needs, consume)
     grads = []
     for k, (a, need) in enumerate(zip(arrays, needs)):
         if not need:
@@ -129,15 +133,17 @@ def _grad_term(step, index, k, target):
                     None if perm == tuple(range(len(perm))) else perm)
 
 
-def _reverse_steps(xp, plan, trace, grad, needs):
+def _reverse_steps(xp, plan, trace, grad, needs, consume=False):
     """Walk the steps backwards; returns {operand index: gradient of its canonical view}."""
     program = backward_program(plan, tuple(needs))
     grads = {program.final: grad}
     records = trace["steps"]
     for out_id, terms in program.steps:
         g = grads.pop(out_id)
+        args = records[terms[0].step][0]
+        if consume:
+            records[terms[0].step] = None
         for term in terms:
-            args = records[term.step][0]
             result = g if term.text is None else einsum(term.text, g,
                                                         *[args[j] for j in term.others])
             if term.missing:

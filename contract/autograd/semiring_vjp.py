@@ -59,17 +59,27 @@ def _grids(xp, labels, sizes):
 def select_vjp(plan, arrays, out, grad):
     """max / min semirings: the gradient flows to the chosen assignment only."""
     backend = backend_for(arrays)
-    xp, bound = backend.xp, plan._bound
-    grads = [xp.zeros(prod(a.shape), dtype=_float(a.dtype)) for a in arrays]
     if plan._empty:
-        return [g.reshape(a.shape) for g, a in zip(grads, arrays)]
+        return [backend.xp.zeros(a.shape, dtype=_float(a.dtype)) for a in arrays]
     _, chosen, _ = run_tracked(plan, backend, arrays)
-    g = output_layout(xp, bound, grad)
+    prepared = None
+    if plan._semiring.ops.combine == "multiply":
+        prepared, _ = prepare_operands(plan, backend, arrays)
+    g = output_layout(backend.xp, plan._bound, grad)
+    return scatter_choice(backend, plan._bound, arrays, prepared, chosen, g)
+
+
+def scatter_choice(backend, bound, arrays, prepared, chosen, g):
+    """Send ``g`` (in ``bound.output`` layout) to the assignment ``chosen`` (``{label:
+    index array shaped like the output}``) of every operand; with ``prepared`` (the
+    operands' canonical views, for a multiplying semiring) times the other operands'
+    chosen factors."""
+    xp = backend.xp
+    grads = [xp.zeros(prod(a.shape), dtype=_float(a.dtype)) for a in arrays]
     shape = tuple(bound.sizes[x] for x in bound.output)
     assign = {**_grids(xp, bound.output, bound.sizes), **chosen}
     factors = None
-    if plan._semiring.ops.combine == "multiply":
-        prepared, _ = prepare_operands(plan, backend, arrays)
+    if prepared is not None:
         factors = [p[tuple(assign[x] for x in t)] if t else p
                    for p, t in zip(prepared, bound.terms)]
     for k, (a, term) in enumerate(zip(arrays, bound.terms)):

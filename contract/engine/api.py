@@ -17,7 +17,8 @@ from contract.engine.cache import cached_plan, lookup
 from contract.engine.operands import (as_array, run_plan, special_type,
                                       split_arguments, to_arrays)
 from contract.engine.numpy_options import check_casting, copy_into, numpy_keywords, ordered
-from contract.engine.plan import Plan
+from contract.engine.plan import Plan, check_out
+from contract.engine.slicing import SlicedPlan, fitting_plan
 from contract.errors import ContractError
 from contract.grammar.equation import Equation
 
@@ -52,7 +53,7 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
         if out is not None and argmax:
             raise ContractError("out= is not supported with argmax=True")
     if (out is None and not sizes and not argmax and args and type(args[0]) in _EQUATIONS
-            and type(optimize) is str and type(memory_limit) in _PLAIN
+            and type(optimize) is str and memory_limit is None
             and order is None and casting is None):
         found = _cached_call(args, optimize, semiring, dtype, memory_limit)
         if found is not None:
@@ -99,12 +100,17 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, o
     entry = special_type(operands)
     arrays = ([entry.array(op) if isinstance(op, entry.kind) else op for op in operands]
               if entry else to_arrays(operands))
-    found = cached_plan(equation, [np.shape(a) for a in arrays], optimize, semiring, dtype,
-                        memory_limit, sizes)
-    options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
-    ops = arrays if entry is None else operands
+    shapes = [np.shape(a) for a in arrays]
     if casting is not None:
         check_casting(casting, [np.dtype(a.dtype) for a in arrays], dtype)
+    if memory_limit is None:
+        found = cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
+    else:
+        found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+        if isinstance(found, SlicedPlan):
+            return _run_sliced(found, arrays if entry is None else operands, out)
+    options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
+    ops = arrays if entry is None else operands
     if out is None or casting in (None, "safe"):
         value = run_plan(found, ops, options, out=out)
         return value if out is not None else ordered(value, order, arrays)
@@ -164,11 +170,29 @@ def _check_not_a_shape(item, i):
                             f"for an array operand)")
 
 
+def _run_sliced(sliced_plan, operands, out):
+    """An automatically sliced einsum (no path fits ``memory_limit``)."""
+    result = sliced_plan(*operands)
+    if out is None:
+        return result
+    if special_type(operands) is not None:
+        raise ContractError("out= takes arrays; with Tensor operands the result is a new "
+                            "Tensor (assign it with t[...] = result)")
+    dtype = np.result_type(result)
+    check_out(out, sliced_plan.output_shape, dtype, _NUMPY if isinstance(out, _NDARRAY)
+              else backend_for([out]))
+    out[...] = result
+    return out
+
+
 def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=None,
          memory_limit=None, **sizes) -> Plan:
     """Build (or fetch from the cache) the Plan for an equation and shapes.
 
     A tuple of ints is a shape; anything else is an operand (its shape is used).
+    ``memory_limit`` (elements, or ``"max_input"``) bounds every array: when no path
+    fits it, the result is a :class:`~contract.engine.slicing.SlicedPlan` (called the
+    same way; its text says it was sliced automatically).
 
     >>> import contract as ct
     >>> p = ct.plan("ij,jk->ik", (2, 3), (3, 4))
@@ -188,7 +212,12 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
             array = as_array(entry.array(item) if entry else item, i)
             shapes.append(tuple(array.shape))
             dtypes.append(np.dtype(array.dtype))
-    found = cached_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+    if memory_limit is None:
+        found = cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
+    else:
+        found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+        if isinstance(found, SlicedPlan):
+            return found
     if len(dtypes) == len(shapes):
         found._policy(tuple(dtypes))     # operands given: refuse a dtype= they cannot take now
     return found

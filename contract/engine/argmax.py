@@ -59,6 +59,21 @@ def prepare_operands(plan, backend, arrays):
 
 def run_tracked(plan, backend, arrays):
     """``(value over bound.output labels, {label: index array}, result dtype)``."""
+    return run_tracked_ordered(plan, backend, arrays)[:3]
+
+
+def run_tracked_ordered(plan, backend, arrays):
+    """:func:`run_tracked` and the order its choice follows at ties: the chosen
+    assignment is, among the optimal ones, the first in lexicographic order of the
+    labels in ``order`` (the last step's labels first; within a step, flattening order).
+
+    >>> import numpy as np, contract as ct
+    >>> p = ct.plan("ij,jk->", (2, 2), (2, 2), semiring="maxplus")
+    >>> value, chosen, _, order = run_tracked_ordered(p, backend_for([np.zeros(1)]),
+    ...                                               [np.zeros((2, 2))] * 2)
+    >>> sorted(order) == sorted(chosen), [int(chosen[x]) for x in order]
+    (True, [0, 0, 0])
+    """
     bound, xp = plan._bound, backend.xp
     ops, result = prepare_operands(plan, backend, arrays)
     shape = tuple(bound.sizes[x] for x in bound.output)
@@ -66,7 +81,7 @@ def run_tracked(plan, backend, arrays):
         value = backend.full(shape, plan._semiring.zero_for(result), result)
         chosen = {x: xp.zeros(shape, dtype=np.intp) for x in range(len(bound.sizes))
                   if x not in bound.output}
-        return value, chosen, result
+        return value, chosen, result, tuple(sorted(chosen))
     program, last = _tracked_program(plan)
     if ops and ops[0].dtype == OBJECT:        # exact Python ints (overflow.py)
         program = on_objects(program)
@@ -81,7 +96,8 @@ def run_tracked(plan, backend, arrays):
     perm = tuple(last.index(x) for x in bound.output)
     if perm != tuple(range(len(perm))):
         value = value.transpose(perm)
-    return value, backtrack(xp, pointers, bound.output, bound.sizes), result
+    order = tuple(x for bp in reversed(pointers) for x in bp.chosen)
+    return value, backtrack(xp, pointers, bound.output, bound.sizes), result, order
 
 
 def backtrack(xp, pointers, out_labels, sizes):

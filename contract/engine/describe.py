@@ -65,10 +65,11 @@ def memory_note(plan) -> str:
     """What the plan's ``memory_limit`` cost, or "" when it did not force a costlier path.
 
     >>> import contract as ct
-    >>> p = ct.plan("ij,jk,kl->il", (10, 20), (20, 30), (30, 10), memory_limit=50)
+    >>> p = ct.plan("bc,c,ac,ac,ad->bd", (3, 13), (13,), (13, 13), (13, 13), (13, 13),
+    ...             memory_limit=169)
     >>> print(memory_note(p))  # doctest: +NORMALIZE_WHITESPACE
-    memory_limit=50 forced a costlier path: 180000 flops instead of 16000 without the limit
-    (largest intermediate 200 elements); ct.slice_plan(..., memory_limit=50) keeps the
+    memory_limit=169 forced a costlier path: 5616 flops instead of 2574 without the limit
+    (largest intermediate 507 elements); ct.slice_plan(..., memory_limit=169) keeps the
     cheaper path and cuts it into slices that fit
     """
     free = getattr(plan, "unlimited", None)

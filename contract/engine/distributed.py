@@ -11,11 +11,12 @@ its tasks and recomputes the results it held.
 >>> import numpy as np, contract as ct                         # doctest: +SKIP
 >>> with LocalCluster(n_workers=2, processes=True, host="127.0.0.1") as cluster, \\
 ...         Client(cluster) as client:                         # doctest: +SKIP
-...     x = np.ones((64, 64))
-...     ct.sliced("ij,jk,kl->il", x, x, x, memory_limit=512, client=client)[0, 0]
-np.float64(262144.0)
+...     x = np.ones((16, 16, 16))
+...     ct.sliced("abc,cde,efa,bdf->", x, x, x, x, memory_limit=4096, client=client)
+np.float64(16777216.0)
 """
 import uuid
+from functools import partial
 from math import ceil
 
 from contract._util.progress import progress_bar
@@ -45,7 +46,7 @@ def _combine(semiring, a, b):
     return get_semiring(semiring).add(backend_for([a]).xp)(a, b)
 
 
-def _worker_count(client):
+def worker_count(client):
     try:
         return max(1, len(client.scheduler_info()["workers"]))
     except (KeyError, TypeError, AttributeError):
@@ -68,33 +69,44 @@ def run_slices(sliced_plan, operands, client, progress=None):
     ``operands`` are the prepared, cast operands (what ``SlicedPlan.__call__``
     passes); the result is gathered to the client as one array.
     """
+    job = sliced_plan.job
+    groups = group_slices(list(sliced_plan.slices.bounds), worker_count(client))
+    return map_groups(client, partial(_run_group, job), partial(_combine, job.semiring),
+                      groups, operands, progress)
+
+
+def map_groups(client, task, combine, groups, operands, progress=None):
+    """``task(group, *operands)`` for each group on the workers, the results combined
+    pairwise in a tree of ``combine(a, b)`` tasks; returns the gathered final result.
+
+    ``task`` and ``combine`` must pickle (module-level functions, partials of them).
+    The operands enter the graph once, as recomputable tasks, so a worker that dies is
+    survived.  ``progress`` counts the items of the groups as their tasks finish.
+    """
     try:
         from distributed import as_completed
     except ImportError:
         raise ContractError("client= needs the 'distributed' package "
                             "(pip install 'contract[distributed]')") from None
-    job = sliced_plan.job
     tag = uuid.uuid4().hex[:8]
     held = [client.submit(_hold, op, key=f"contract-operand-{i}-{tag}", pure=False)
             for i, op in enumerate(operands)]
-    groups = group_slices(sliced_plan.slice_bounds(), _worker_count(client))
-    parts = [client.submit(_run_group, job, group, *held, key=f"contract-slices-{k}-{tag}",
-                           pure=False)
+    parts = [client.submit(task, group, *held, key=f"contract-slices-{k}-{tag}", pure=False)
              for k, group in enumerate(groups)]
-    total = _tree_combine(client, job.semiring, parts, tag)
-    with progress_bar(sliced_plan.num_slices, progress, "slices") as advance:
+    total = _tree_combine(client, combine, parts, tag)
+    with progress_bar(sum(map(len, groups)), progress, "slices") as advance:
         sizes = {f.key: len(g) for f, g in zip(parts, groups)}
         for done in as_completed(parts):
             advance(sizes[done.key])
     return total.result()
 
 
-def _tree_combine(client, semiring, futures, tag):
+def _tree_combine(client, combine, futures, tag):
     level = 0
     while len(futures) > 1:
         paired = []
         for k in range(0, len(futures) - 1, 2):
-            paired.append(client.submit(_combine, semiring, futures[k], futures[k + 1],
+            paired.append(client.submit(combine, futures[k], futures[k + 1],
                                         key=f"contract-add-{level}-{k}-{tag}", pure=False))
         if len(futures) % 2:
             paired.append(futures[-1])
@@ -102,4 +114,4 @@ def _tree_combine(client, semiring, futures, tag):
     return futures[0]
 
 
-__all__ = ["run_slices", "group_slices"]
+__all__ = ["run_slices", "group_slices", "map_groups", "worker_count"]

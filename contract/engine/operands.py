@@ -9,7 +9,7 @@ then hand such operands to it, so the engine never imports the layers above.
 >>> [a.shape for a in to_arrays([[1, 2], 3.0])]
 [(2,), ()]
 """
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
@@ -30,16 +30,18 @@ class OperandType(NamedTuple):
     array: Callable      # array(operand) -> its backend array
     run: Callable        # run(plan, operands, options) -> result
     argmax: Callable     # argmax(plan, operands, arrays, value, indices) -> (values, indices)
+    sliced: Optional[Callable] = None   # sliced(sliced_plan, operands, client, progress)
 
 
 _OPERAND_TYPES = []
 
 
-def register_operand_type(kind, array, run, argmax):
-    """Route operands of ``kind`` (e.g. ``ct.Tensor``) to ``run`` / ``argmax``."""
+def register_operand_type(kind, array, run, argmax, sliced=None):
+    """Route operands of ``kind`` (e.g. ``ct.Tensor``) to ``run`` / ``argmax`` (and sliced
+    plans to ``sliced``, which then runs the slices itself)."""
     if any(entry.kind is kind for entry in _OPERAND_TYPES):
         raise ContractError(f"operand type {kind.__name__} is already registered")
-    _OPERAND_TYPES.append(OperandType(kind, array, run, argmax))
+    _OPERAND_TYPES.append(OperandType(kind, array, run, argmax, sliced))
 
 
 def special_type(operands):

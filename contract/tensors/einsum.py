@@ -18,6 +18,7 @@ import numpy as np
 from contract.autograd.einsum_vjp import einsum_vjp
 from contract.autograd import is_grad_enabled
 from contract.autograd.semiring_vjp import semiring_rule
+from contract.autograd.sliced_vjp import sliced_backward, sliced_forward
 from contract.backends import backend_for
 from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.engine.cache import lookup
@@ -91,7 +92,21 @@ def _argmax(plan, operands, arrays, value, indices):
     return values, {label: Tensor._wrap(index) for label, index in indices.items()}
 
 
-register_operand_type(Tensor, lambda t: t._data, _run, _argmax)
+def _sliced(sliced_plan, operands, client, progress):
+    """A sliced plan on Tensors: a Tensor whose backward runs sliced too (same client)."""
+    arrays = [op._data if isinstance(op, Tensor) else op for op in operands]
+    needs = [isinstance(op, Tensor) and op.requires_grad for op in operands]
+    if not (True in needs and is_grad_enabled()):
+        return record("SlicedEinsum", sliced_plan(*arrays, client=client, progress=progress),
+                      (), None)
+    value, state = sliced_forward(sliced_plan, arrays, needs, client, progress)
+
+    def vjp(grad):
+        return sliced_backward(state, grad)
+    return record("SlicedEinsum", value, tuple(operands), vjp)
+
+
+register_operand_type(Tensor, lambda t: t._data, _run, _argmax, _sliced)
 _NDARRAY = np.ndarray
 _FLOAT32 = np.dtype(np.float32)
 

@@ -1,10 +1,11 @@
 """Issue 14, classes 9 and 13: ``memory_limit`` holds for every optimizer, and no path
 search leaks an internal error (opt_einsum's RuntimeError, an OverflowError on huge costs).
 
-The limit bounds every intermediate, that is every step's result but the last (the result
-itself must exist; opt_einsum's optimizers read the limit so).  The differential test draws
-seeded networks, optimizers and limits, and checks each plan's intermediates against the
-limit (read from its steps) and its result against ``numpy.einsum``.
+The limit bounds the largest array (issue 18): every step's result, the output included.
+A limit below the largest operand or the output raises ContractError naming the smallest
+bound; a limit no path meets makes ``ct.plan`` slice.  The differential test draws seeded
+networks, optimizers and limits, and checks each plan's arrays against the limit and its
+result against ``numpy.einsum``.
 """
 import numpy as np
 import pytest
@@ -16,22 +17,24 @@ OPTIMIZERS = ["auto", "greedy", "optimal", "dp", "branch-2", "random-greedy", "a
               "eager", "branch-all"]
 
 
-def _intermediates(plan):
-    return max((s.output_size for s in plan.steps[:-1]), default=0)
+def _largest(plan):
+    return max((s.output_size for s in plan.steps), default=0)
 
 
 # -- regressions ---------------------------------------------------------------------
-def test_dp_keeps_the_limit():
-    p = ct.plan("a,b,a->ab", (2,), (2,), (2,), optimize="dp", memory_limit=2)
-    assert _intermediates(p) <= 2
+def test_dp_keeps_the_limit_or_names_the_smallest_bound():
+    with pytest.raises(ct.ContractError, match="memory_limit=2 .*smallest bound .* is 4"):
+        ct.plan("a,b,a->ab", (2,), (2,), (2,), optimize="dp", memory_limit=2)
+    p = ct.plan("a,b,a->ab", (2,), (2,), (2,), optimize="dp", memory_limit=4)
+    assert _largest(p) <= 4
 
 
-def test_dp_with_no_pair_within_the_limit_plans_one_step_instead_of_leaking():
-    p = ct.plan("ab,bc,cd->ad", (10, 10), (10, 10), (10, 10), optimize="dp", memory_limit=5)
-    assert _intermediates(p) <= 5
-    a = np.random.default_rng(0).random((10, 10))
-    np.testing.assert_allclose(ct.einsum("ab,bc,cd->ad", a, a, a, optimize="dp",
-                                         memory_limit=5), a @ a @ a)
+def test_dp_with_no_pair_within_the_limit_refuses_or_slices_instead_of_leaking():
+    with pytest.raises(ct.ContractError, match="memory_limit=5"):
+        ct.plan("ab,bc,cd->ad", (10, 10), (10, 10), (10, 10), optimize="dp", memory_limit=5)
+    a = np.random.default_rng(0).random((10, 10, 1))
+    got = ct.einsum("abx,bcx,cdx->ad", a, a, a, optimize="dp", memory_limit=100)
+    np.testing.assert_allclose(got, a[..., 0] @ a[..., 0] @ a[..., 0])
 
 
 def test_an_explicit_path_past_the_limit_is_refused():
@@ -72,8 +75,13 @@ def test_every_optimizer_keeps_every_limit():
         optimize = OPTIMIZERS[case % len(OPTIMIZERS)]
         limit = int(rng.choice([1, 2, 3, 4, 8, 16, 64]))
         where = str((case, eq, shapes, optimize, limit))
+        out = np.einsum(eq, *[np.zeros(s) for s in shapes]).size
+        if limit < max([int(np.prod(s)) for s in shapes] + [out]):
+            with pytest.raises(ct.ContractError, match=f"memory_limit={limit} "):
+                ct.plan(eq, *shapes, optimize=optimize, memory_limit=limit)
+            continue
         p = ct.plan(eq, *shapes, optimize=optimize, memory_limit=limit)
-        assert _intermediates(p) <= limit, where
+        assert p.largest_intermediate <= limit and _largest(p) <= limit, where
         ops = [rng.normal(size=s) for s in shapes]
         np.testing.assert_allclose(p(*ops), np.einsum(eq, *ops), rtol=1e-10, atol=1e-10,
                                    err_msg=where)

@@ -46,7 +46,7 @@ def _outcome(call):
 
 def test_memory_limit_true_is_refused_after_memory_limit_1_was_cached():
     cache.clear()
-    ct.plan("ij,jk->ik", (2, 3), (3, 4), memory_limit=1)
+    ct.plan("ij,jk->ik", (2, 3), (3, 4), memory_limit=12)
     with pytest.raises(ct.ContractError, match="memory_limit"):
         ct.plan("ij,jk->ik", (2, 3), (3, 4), memory_limit=True)
 

@@ -120,12 +120,14 @@ def test_memory_limit_caps_intermediates():
     eq = "ab,bc,cd,de->ae"
     shapes = [(2, 50), (50, 50), (50, 50), (50, 2)]
     free = ct.plan(eq, *shapes)
-    capped = ct.plan(eq, *shapes, memory_limit=200)
+    capped = ct.plan(eq, *shapes, memory_limit=2500)
     for step in capped.steps[:-1]:
-        assert step.output_size <= 200
+        assert step.output_size <= 2500
     assert capped.flops >= free.flops
     arrays = [np.random.default_rng(4).random(s) for s in shapes]
     np.testing.assert_allclose(capped(*arrays), np.linalg.multi_dot(arrays), rtol=1e-10)
+    with pytest.raises(ct.ContractError, match="memory_limit=200 .* 2500 elements"):
+        ct.plan(eq, *shapes, memory_limit=200)      # below the largest operand
 
 
 def test_memory_limit_must_be_a_positive_int():

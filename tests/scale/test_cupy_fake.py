@@ -61,10 +61,11 @@ def test_mixing_numpy_and_cupy_is_an_error(fake_cupy):
 
 def test_sliced_on_the_cupy_path(fake_cupy):
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal(s) for s in [(3, 40), (40, 40), (40, 2)]]
-    got = ct.sliced("ij,jk,kl->il", *_on_fake(arrays), memory_limit=8)
+    arrays = [rng.standard_normal((6, 6, 6)) for _ in range(4)]
+    loop = "abc,cde,efa,bdf->"
+    got = ct.sliced(loop, *_on_fake(arrays), memory_limit=216)
     assert isinstance(got, FakeCupyArray)
-    np.testing.assert_allclose(np.asarray(got), arrays[0] @ arrays[1] @ arrays[2], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(got), np.einsum(loop, *arrays), rtol=1e-12)
 
 
 def test_out_and_tiled_conv_on_the_cupy_path(fake_cupy):

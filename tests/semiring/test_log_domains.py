@@ -128,7 +128,8 @@ def test_sliced_applies_the_einsum_dtype_policy():
         dtype = INT_DTYPES[case % len(INT_DTYPES)]
         ops = [rng.integers(0, 3, size=[sizes[x] for x in t]).astype(dtype) for t in terms]
         semiring = ["real", "log", "maxplus"][case % 3]
-        limit = max(1, int(np.prod([sizes[x] for x in out]))) + int(rng.integers(0, 4))
+        largest = max([int(np.prod([sizes[x] for x in out]))] + [op.size for op in ops])
+        limit = max(1, largest) + int(rng.integers(0, 4))      # no smaller limit is valid
         got = ct.sliced(eq, *ops, memory_limit=limit, semiring=semiring)
         expected = ct.einsum(eq, *ops, semiring=semiring)
         assert got.dtype == expected.dtype, (case, eq, dtype, semiring)
