@@ -137,12 +137,41 @@ def logical_not(input):
     return Tensor._wrap(~input._data.astype(bool))
 
 
+# -- bitwise operators on integer and bool tensors (no gradient) --------------------------
+def _integral(a, symbol):
+    if a._data.dtype.kind not in "biu":
+        raise ContractError(f"{symbol} is only defined for integer and bool tensors, not "
+                            f"dtype {a._data.dtype}")
 
+
+def _bitwise(fn, symbol):
+    """The operator ``symbol`` (``&``, ``|``, ``^``; symmetric, so also its reflection):
+    torch's promotion and broadcasting; float and complex tensors are refused, as in torch."""
+    def op(self, other):
+        if not _comparable(other):
+            return NotImplemented
+        a, b = pair(self, other)
+        _integral(a, symbol)
+        broadcast_equation(a._data.shape, b._data.shape)
+        return Tensor._wrap(fn(a._data, b._data))
+    return op
+
+
+def _invert(input):
+    """``~t``: logical not of a bool tensor, bitwise not of an integer one (torch's)."""
+    _integral(input, "~")
+    return Tensor._wrap(~input._data)
+
+
+_AND, _OR, _XOR = (_bitwise(fn, s) for fn, s in (
+    (lambda x, y: x & y, "&"), (lambda x, y: x | y, "|"), (lambda x, y: x ^ y, "^")))
 
 METHODS = {
     "__abs__": abs, "__eq__": _dunder_compare(eq), "__ne__": _dunder_compare(ne),
     "__lt__": _dunder_compare(lt), "__le__": _dunder_compare(le),
-    "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": logical_not,
+    "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": _invert,
+    "__and__": _AND, "__rand__": _AND, "__or__": _OR, "__ror__": _OR, "__xor__": _XOR,
+    "__rxor__": _XOR,
     "abs": abs, "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid,
     "tanh": tanh, "sin": sin, "cos": cos, "clamp": clamp, "clip": clamp,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_not": logical_not,
