@@ -107,3 +107,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                     f"numerical gradients differ (max |diff| {worst});\nanalytic:\n{got}\n"
                     f"numerical:\n{numeric}")
     return True
+
+
+__all__ = ["GradcheckError", "gradcheck"]
