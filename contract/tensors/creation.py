@@ -50,10 +50,11 @@ def _leaf(array, requires_grad):
 def as_tensor(data, dtype=None, device=None):
     """Like :func:`tensor` but shares memory with a NumPy array when it can.
 
+    >>> import numpy as np, contract as ct
     >>> a = np.zeros(2)
-    >>> t = as_tensor(a); a[0] = 1.; t
+    >>> t = ct.as_tensor(a); a[0] = 1.; t
     tensor([1., 0.], dtype=ct.float64)
-    >>> as_tensor([1, 2])
+    >>> ct.as_tensor([1, 2])
     tensor([1, 2])
     """
     if isinstance(data, Tensor) and dtype is None and device is None:
@@ -123,7 +124,8 @@ def ones(*size, dtype=None, requires_grad=False, device=None):
 def empty(*size, dtype=None, requires_grad=False, device=None):
     """An uninitialised tensor (zeros here).
 
-    >>> empty(2, 3).shape
+    >>> import contract as ct
+    >>> ct.empty(2, 3).shape
     ct.Size([2, 3])
     """
     return _filled(0, size, dtype, requires_grad, device)
@@ -152,7 +154,7 @@ def zeros_like(input, dtype=None, requires_grad=False, device=None):
     """Zeros of ``input``'s shape (and dtype, unless ``dtype`` is given).
 
     >>> import contract as ct
-    >>> zeros_like(ct.tensor([[1, 2]])), zeros_like(ct.tensor([1, 2]), dtype=ct.float32)
+    >>> ct.zeros_like(ct.tensor([[1, 2]])), ct.zeros_like(ct.tensor([1, 2]), dtype=ct.float32)
     (tensor([[0, 0]]), tensor([0., 0.]))
     """
     return _like(input, 0, dtype, requires_grad, device)
@@ -162,7 +164,7 @@ def ones_like(input, dtype=None, requires_grad=False, device=None):
     """Ones of ``input``'s shape (and dtype, unless ``dtype`` is given).
 
     >>> import contract as ct
-    >>> ones_like(ct.zeros(2, 2))
+    >>> ct.ones_like(ct.zeros(2, 2))
     tensor([[1., 1.],
             [1., 1.]])
     """
@@ -173,7 +175,7 @@ def empty_like(input, dtype=None, requires_grad=False, device=None):
     """An uninitialised tensor of ``input``'s shape and dtype (zeros here).
 
     >>> import contract as ct
-    >>> empty_like(ct.zeros(2, 3)).shape
+    >>> ct.empty_like(ct.zeros(2, 3)).shape
     ct.Size([2, 3])
     """
     return _like(input, 0, dtype, requires_grad, device)
@@ -183,7 +185,7 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     """``fill_value`` in ``input``'s shape (and dtype, unless ``dtype`` is given).
 
     >>> import contract as ct
-    >>> full_like(ct.zeros(3), 7), full_like(ct.tensor([1, 2]), 2.5)
+    >>> ct.full_like(ct.zeros(3), 7), ct.full_like(ct.tensor([1, 2]), 2.5)
     (tensor([7., 7., 7.]), tensor([2, 2]))
     """
     return _like(input, fill_value, dtype, requires_grad, device)

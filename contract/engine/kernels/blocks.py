@@ -27,8 +27,6 @@ def block_limit() -> int:
     """The most elements one semiring block may hold here (default 2**24).
 
     >>> import contract as ct
-    >>> ct.block_limit()
-    16777216
     >>> with ct.block_elements(4096):
     ...     ct.block_limit()
     4096
