@@ -39,7 +39,7 @@ from contract.tensors.ops.shape import (
 from contract.tensors.ops.join import cat, cat as concat, cat as concatenate, stack, meshgrid
 from contract.tensors.ops.softmax import softmax, log_softmax, norm
 from contract.tensors.ops.einops_style import rearrange, reduce, repeat
-from contract.tensors.dispatch import overridable
+from contract.tensors.dispatch import overridable as _overridable
 from contract.compiler import compile  # noqa: A001
 from contract import linalg, nn, optim, testing
 
@@ -82,5 +82,5 @@ for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and getattr(_fn, "__module__", "").startswith("contract.tensors.") \
             and not isinstance(_fn, type):
-        globals()[_name] = overridable(_fn)
+        globals()[_name] = _overridable(_fn)
 del _name, _fn

@@ -21,7 +21,16 @@ from contract.tensors.core import Tensor
 
 
 class GradcheckError(ContractError):
-    """Analytic and numerical gradients disagree."""
+    """Analytic and numerical gradients disagree.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([1., 2.], requires_grad=True)
+    >>> try:
+    ...     ct.testing.gradcheck(lambda a: a.detach() * a, (x,))   # detach() hides a term
+    ... except ct.testing.GradcheckError as err:
+    ...     print(str(err)[:82])
+    gradcheck: output 0, input 0 (shape (2,)): analytic and numerical gradients differ
+    """
 
 
 def _as_tuple(value):
@@ -84,6 +93,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     cotangent (complex for a complex output) and differentiated with respect
     to every such input; a complex input's gradient is ``dL/dx + i dL/dy``.  Raises :class:`GradcheckError` (or returns False with
     ``raise_exception=False``) naming the input and the largest difference.
+
+    >>> import contract as ct
+    >>> x = ct.randn(3, 4, requires_grad=True)
+    >>> ct.testing.gradcheck(lambda a: a.softmax(dim=1), (x,))
+    True
+    >>> ct.testing.gradcheck(lambda a: a.detach() * a, (x,), raise_exception=False)
+    False
     """
     inputs = _to_float64(_as_tuple(inputs))
     rng = np.random.default_rng(seed)
@@ -107,3 +123,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                     f"numerical gradients differ (max |diff| {worst});\nanalytic:\n{got}\n"
                     f"numerical:\n{numeric}")
     return True
+
+
+__all__ = ["GradcheckError", "gradcheck"]

@@ -34,7 +34,12 @@ _STATE = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside :func:`no_grad`."""
+    """True unless inside :func:`no_grad` (per thread).
+
+    >>> import contract as ct
+    >>> ct.is_grad_enabled(), ct.no_grad()(ct.is_grad_enabled)()
+    (True, False)
+    """
     return _STATE.enabled
 
 
@@ -84,7 +89,14 @@ def no_grad():
 
 
 def enable_grad():
-    """Context manager (or decorator) that turns recording back on."""
+    """Context manager (or decorator) that turns recording back on.
+
+    >>> import contract as ct
+    >>> with ct.no_grad():
+    ...     with ct.enable_grad():
+    ...         ct.is_grad_enabled()
+    True
+    """
     return _GradMode(True)
 
 

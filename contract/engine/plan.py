@@ -66,7 +66,15 @@ class StepTrace(NamedTuple):
 
 @dataclass(frozen=True)
 class Step:
-    """One entry of the path: which operands meet, how, and what comes out."""
+    """One entry of the path: which operands meet, how, and what comes out.
+
+    A plan's ``steps`` hold one per path entry (``str(plan)`` prints them as a table).
+
+    >>> import contract as ct
+    >>> step = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5)).steps[0]
+    >>> step.operands, step.equation, step.kernel, step.output_shape, step.flops
+    ((0, 1), 'ij,jk->ki', 'gemm', (4, 2), 48)
+    """
 
     operands: Tuple[int, ...]            # positions in the working list (opt_einsum linear)
     inputs: Tuple[Tuple[int, ...], ...]  # integer labels of each operand
@@ -78,6 +86,12 @@ class Step:
 
     @property
     def output_size(self) -> int:
+        """The number of elements the step produces.
+
+        >>> import contract as ct
+        >>> ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5)).steps[0].output_size
+        8
+        """
         return prod(self.output_shape)
 
 
@@ -150,7 +164,17 @@ def compile_steps(bound: Bound, path, semiring):
 
 
 class Plan:
-    """A compiled contraction: build once with :func:`contract.engine.plan`, call many times."""
+    """A compiled contraction: build once with :func:`contract.engine.plan`, call many times.
+
+    >>> import numpy as np, contract as ct
+    >>> p = ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5))
+    >>> p
+    <Plan 'ij,jk,kl->il' shapes=[(2, 3), (3, 4), (4, 5)] steps=2 flops=128>
+    >>> p.path, p.flops, p.largest_intermediate, p.output_shape
+    (((0, 1), (0, 1)), 128, 10, (2, 5))
+    >>> p(np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5)))[0]
+    array([12., 12., 12., 12., 12.])
+    """
 
     #: ``memory_limit`` it was built with, and the path the optimizer finds without it when
     #: the limit forced a costlier one (``str(plan)`` says so)
@@ -212,7 +236,15 @@ class Plan:
         return found
 
     def check_shapes(self, arrays):
-        """Raise ShapeError unless ``arrays`` have the shapes this plan was built for."""
+        """Raise ShapeError unless ``arrays`` have the shapes this plan was built for.
+
+        >>> import numpy as np, contract as ct
+        >>> p = ct.plan("ij,jk->ik", (2, 3), (3, 4))
+        >>> p.check_shapes([np.ones((2, 3)), np.ones((3, 5))])
+        Traceback (most recent call last):
+            ...
+        contract.errors.ShapeError: operand 1 has shape (3, 5) but this plan was built for (3, 4); build a new plan (or call ct.einsum)
+        """
         for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
             if tuple(a.shape) != shape:
                 raise ShapeError(f"operand {i} has shape {tuple(a.shape)} but this plan was "
@@ -227,6 +259,14 @@ class Plan:
         operands after views and casts), ``steps`` (per step: its input arrays
         and output array) and ``last`` (the result before the final recipe).
         With ``out``, the result is written into that array (see ``__call__``).
+
+        >>> import numpy as np, contract as ct
+        >>> from contract.backends import backend_for
+        >>> p = ct.plan("ij,jk->ik", (2, 3), (3, 4))
+        >>> a, b = np.ones((2, 3)), np.ones((3, 4))
+        >>> trace = {}
+        >>> p.execute(backend_for([a, b]), [a, b], trace=trace)[0], sorted(trace)
+        (array([3., 3., 3., 3.]), ['last', 'prepared', 'steps'])
         """
         if dtypes is None:
             dtypes = tuple([a.dtype for a in arrays])

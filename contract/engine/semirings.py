@@ -48,6 +48,11 @@ class Semiring:
     each operand's largest magnitude and the number of terms a result element gathers; past
     int64 the plan runs on exact Python ints (:mod:`contract.engine.overflow`).  None: not
     checked (integer results are then as the kernels compute them).
+
+    >>> import contract as ct
+    >>> ring = ct.get_semiring("maxplus")
+    >>> ring.name, ring.zero, ring.one, ring.gradient, ring.has_argmax
+    ('maxplus', -inf, 0.0, 'select', True)
     """
 
     name: str
@@ -66,7 +71,13 @@ class Semiring:
     int_bound: Optional[Callable] = None
 
     def zero_for(self, dtype):
-        """``zero`` as ``dtype`` holds it (integers: their extreme value for +-inf)."""
+        """``zero`` as ``dtype`` holds it (integers: their extreme value for +-inf).
+
+        >>> import numpy as np, contract as ct
+        >>> ring = ct.get_semiring("maxplus")
+        >>> ring.zero_for(np.float32), ring.zero_for(np.int32)
+        (-inf, -2147483648)
+        """
         dtype = np.dtype(dtype)
         if dtype.kind in "iub" and np.isinf(self.zero):
             if dtype.kind == "b":
@@ -94,14 +105,28 @@ class Semiring:
 
     def pair_kernel(self, la, lb, keep, sizes, want=None):
         """The kernel of a pairwise step (``want``: the output order a last step may write
-        into ``out=`` in, used when the semiring ``writes_into``)."""
+        into ``out=`` in, used when the semiring ``writes_into``).
+
+        Labels are integers; ``sizes[label]`` is its length.
+
+        >>> import numpy as np, contract as ct
+        >>> kernel = ct.get_semiring("maxplus").pair_kernel((0, 1), (1, 2), (0, 2), (2, 3, 2))
+        >>> kernel.out, kernel.fn(np, np.zeros((2, 3)), np.arange(6.).reshape(3, 2))
+        ((0, 2), array([[4., 5.],
+               [4., 5.]]))
+        """
         if want is not None and self.writes_into:
             return self.compile_pair(la, lb, keep, sizes, want)
         return self.compile_pair(la, lb, keep, sizes)
 
     @property
     def has_argmax(self) -> bool:
-        """Whether the add selects one term (max / min), so ``argmax=True`` applies."""
+        """Whether the add selects one term (max / min), so ``argmax=True`` applies.
+
+        >>> import contract as ct
+        >>> ct.get_semiring("maxplus").has_argmax, ct.get_semiring("log").has_argmax
+        (True, False)
+        """
         return self.ops is not None and self.ops.select is not None
 
 
@@ -131,7 +156,12 @@ def register_semiring(semiring: Semiring) -> Semiring:
 
 
 def get_semiring(name) -> Semiring:
-    """The registered semiring called ``name`` (or ``name`` itself if a Semiring)."""
+    """The registered semiring called ``name`` (or ``name`` itself if a Semiring).
+
+    >>> import contract as ct
+    >>> ct.get_semiring("log").zero, ct.get_semiring("minplus").zero
+    (-inf, inf)
+    """
     if isinstance(name, Semiring):
         return name
     try:

@@ -155,6 +155,12 @@ class SlicedPlan:
 
     Build with :func:`slice_plan`; call with operands (``client=`` runs the
     slices on a Dask distributed cluster; ``progress=True`` shows a bar).
+
+    >>> import numpy as np, contract as ct
+    >>> ops = [np.ones((8, 8, 8))] * 4
+    >>> sp = ct.slice_plan("abc,cde,efa,bdf->", *ops, memory_limit=8 ** 3)
+    >>> sp.num_slices, sp.largest_intermediate <= 8 ** 3, float(sp(*ops))
+    (8, True, 262144.0)
     """
 
     def __init__(self, equation, shapes, memory_limit, optimize="auto", semiring="real",
@@ -217,7 +223,13 @@ class SlicedPlan:
                       slicing.largest)
 
     def slice_bounds(self):
-        """Every slice as ``{label: (start, stop)}``, in a fixed order."""
+        """Every slice as ``{label: (start, stop)}``, in a fixed order.
+
+        >>> import contract as ct
+        >>> sp = ct.slice_plan("abc,cde,efa,bdf->", *[(4, 4, 4)] * 4, memory_limit=64)
+        >>> sp.num_slices, sp.slice_bounds()[:2]
+        (4, [{'b': (0, 1)}, {'b': (1, 2)}])
+        """
         return list(self.slices.bounds)
 
     # -- running ------------------------------------------------------------------
@@ -239,7 +251,18 @@ class SlicedPlan:
 
     def prepare(self, operands):
         """``(backend, canonical operands, compute dtype, result dtype)``: shapes checked,
-        views taken (groups, squeezes, diagonals), cast to the accumulation dtype."""
+        views taken (groups, squeezes, diagonals), cast to the accumulation dtype.  With
+        :meth:`run_prepared` and :meth:`finish` it is ``sp(*operands)`` in three steps (the
+        Tensor stage runs them around its sliced backward).
+
+        >>> import numpy as np, contract as ct
+        >>> sp = ct.slice_plan("ii,ij->j", (3, 3), (3, 2), memory_limit=9)
+        >>> backend, ops, compute, result = sp.prepare([np.eye(3), np.ones((3, 2))])
+        >>> [o.shape for o in ops], compute
+        ([(3,), (3, 2)], dtype('float64'))
+        >>> sp.finish(backend, sp.run_prepared(backend, ops), compute, result)
+        array([3., 3.])
+        """
         arrays = to_arrays(operands)
         for i, (a, shape) in enumerate(zip(arrays, self.shapes)):
             if tuple(a.shape) != shape:
@@ -269,7 +292,14 @@ class SlicedPlan:
         return pol.compute, pol.result
 
     def run_prepared(self, backend, ops, client=None, progress=None):
-        """The combined result of every slice, in canonical output order."""
+        """The combined result of every slice, in canonical output order.
+
+        >>> import numpy as np, contract as ct
+        >>> sp = ct.slice_plan("ij,jk->", (3, 4), (4, 5), memory_limit=20)
+        >>> backend, ops, _, _ = sp.prepare([np.ones((3, 4)), np.ones((4, 5))])
+        >>> float(sp.run_prepared(backend, ops))
+        60.0
+        """
         if client is not None:
             return run_slices(self, ops, client, progress)
         add = self._ring.add(backend.xp)
@@ -283,7 +313,15 @@ class SlicedPlan:
 
     def finish(self, backend, out, compute, result=None):
         """Diagonal embedding (off the diagonal: the semiring's zero) and group merges of
-        the output, as the unsliced plan does; cast to ``result`` when given."""
+        the output, as the unsliced plan does; cast to ``result`` when given.
+
+        >>> import numpy as np, contract as ct
+        >>> sp = ct.slice_plan("i->ii", (2,), memory_limit=4)
+        >>> backend, ops, compute, _ = sp.prepare([np.array([1., 2.])])
+        >>> sp.finish(backend, sp.run_prepared(backend, ops), compute)
+        array([[1., 0.],
+               [0., 2.]])
+        """
         out = finish(backend, out, self._bound, self._ring.zero_for(compute), compute)
         return out if result is None else backend.cast(out, result)
 

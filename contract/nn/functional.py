@@ -276,7 +276,7 @@ def linear(x, weight, bias=None):
 
 
 __all__ = ["avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv3d", "linear", "max_pool1d",
-           "max_pool2d", "relu", "sum_pool1d", "sum_pool2d", "windows",
+           "max_pool2d", "relu", "sum_pool1d", "sum_pool2d",
            # issue 17: losses, normalisation, activations (contract/nn/losses.py, ...)
            "batch_norm", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu",
            "l1_loss", "layer_norm", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",

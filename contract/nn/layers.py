@@ -37,7 +37,12 @@ class _ConvNd(Module):
         self.bias = _uniform((out_channels,), bound) if bias else None
 
     def extra_repr(self):
-        """torch's: the non-default settings after the sizes."""
+        """torch's: the non-default settings after the sizes.
+
+        >>> import contract as ct
+        >>> ct.nn.Conv2d(2, 4, 3, padding=1, bias=False)
+        Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)
+        """
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
         if self.padding != (0,) * self._n:
@@ -54,7 +59,15 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution layer (torch's Conv1d)."""
+    """1-D convolution layer (torch's Conv1d).
+
+    Input ``b c l`` (or ``c l``); weight ``out, in / groups, kernel``.
+
+    >>> import contract as ct
+    >>> conv = ct.nn.Conv1d(2, 4, 3, padding=1)
+    >>> conv(ct.rand(8, 2, 10)).shape, tuple(conv.weight.shape)
+    (ct.Size([8, 4, 10]), (4, 2, 3))
+    """
     _n = 1
     _function = staticmethod(F.conv1d)
 
@@ -90,28 +103,56 @@ class _Pool(Module):
 
 
 class SumPool2d(_Pool):
-    """Sum over each window: ``b c (h p) (w q) -> b c h w`` when stride == kernel."""
+    """Sum over each window: ``b c (h p) (w q) -> b c h w`` when stride == kernel.
+
+    >>> import contract as ct
+    >>> ct.nn.SumPool2d(2)(ct.arange(16.).reshape(1, 1, 4, 4))
+    tensor([[[[10., 18.],
+              [42., 50.]]]])
+    """
 
     def forward(self, x):
         return F.sum_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2d(_Pool):
-    """Mean over each window (torch's AvgPool2d, count_include_pad=True)."""
+    """Mean over each window (torch's AvgPool2d, count_include_pad=True).
+
+    >>> import contract as ct
+    >>> ct.nn.AvgPool2d(2)(ct.arange(16.).reshape(1, 1, 4, 4))
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class MaxPool2d(_Pool):
-    """Max over each window (torch's MaxPool2d)."""
+    """Max over each window (torch's MaxPool2d).
+
+    Padding is ``-inf``; the gradient goes to the first maximum of each window.
+
+    >>> import contract as ct
+    >>> pool = ct.nn.MaxPool2d(2)
+    >>> pool(ct.arange(16.).reshape(1, 1, 4, 4))
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    >>> ct.nn.MaxPool2d(3, stride=1, padding=1)(ct.rand(2, 3, 8, 8)).shape
+    ct.Size([2, 3, 8, 8])
+    """
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class ReLU(Module):
-    """``max(x, 0)``; ``inplace=True`` clamps the input itself, as torch's does."""
+    """``max(x, 0)``; ``inplace=True`` clamps the input itself, as torch's does.
+
+    >>> import contract as ct
+    >>> ct.nn.ReLU()(ct.tensor([-1., 2.]))
+    tensor([0., 2.])
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -125,7 +166,12 @@ class ReLU(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_dim..end_dim`` (torch's default: all but the batch axis)."""
+    """Merge axes ``start_dim..end_dim`` (torch's default: all but the batch axis).
+
+    >>> import contract as ct
+    >>> ct.nn.Flatten()(ct.zeros(2, 3, 4)).shape, ct.nn.Flatten(0, 1)(ct.zeros(2, 3, 4)).shape
+    (ct.Size([2, 12]), ct.Size([6, 4]))
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()

@@ -85,7 +85,24 @@ def _uniform(shape, bound):
 
 
 class Module:
-    """Base class of layers and models: override ``forward``; call the module itself."""
+    """Base class of layers and models: override ``forward``; call the module itself.
+
+    Parameters and modules assigned to attributes are registered (``parameters()``,
+    ``state_dict()``, ``to()``, ``train()`` reach them).
+
+    >>> import contract as ct
+    >>> class Affine(ct.nn.Module):
+    ...     def __init__(self, n):
+    ...         super().__init__()
+    ...         self.scale = ct.nn.Parameter(ct.ones(n))
+    ...         self.shift = ct.nn.Parameter(ct.zeros(n))
+    ...     def forward(self, x):
+    ...         return x * self.scale + self.shift
+    >>> m = Affine(3)
+    >>> m(ct.tensor([1., 2., 3.])).sum().backward()
+    >>> [(name, p.grad.tolist()) for name, p in m.named_parameters()]
+    [('scale', [1.0, 2.0, 3.0]), ('shift', [1.0, 1.0, 1.0])]
+    """
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -117,6 +134,15 @@ class Module:
 
     # -- running ---------------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """The computation of the module; define it in a subclass and call the module itself.
+
+        >>> import contract as ct
+        >>> class Double(ct.nn.Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        >>> Double()(ct.tensor([1., 2.]))
+        tensor([2., 4.])
+        """
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define one")
 
     def __call__(self, *args, **kwargs):
@@ -124,7 +150,14 @@ class Module:
 
     # -- registration ----------------------------------------------------------------
     def register_parameter(self, name, param):
-        """Register ``param`` (a Parameter, or None) under ``name``."""
+        """Register ``param`` (a Parameter, or None) under ``name``.
+
+        >>> import contract as ct
+        >>> m = ct.nn.Module()
+        >>> m.register_parameter("w", ct.nn.Parameter(ct.ones(2))); m.register_parameter("b", None)
+        >>> [name for name, _ in m.named_parameters()], m.b is None
+        (['w'], True)
+        """
         if param is not None and not isinstance(param, Parameter):
             raise ContractError(f"cannot register {type(param).__name__} as parameter "
                                 f"{name!r}: wrap it in ct.nn.Parameter")
@@ -148,14 +181,29 @@ class Module:
         object.__setattr__(self, name, tensor)
 
     def add_module(self, name, module):
-        """Register ``module`` as a child called ``name``."""
+        """Register ``module`` as a child called ``name``.
+
+        >>> import contract as ct
+        >>> m = ct.nn.Module()
+        >>> m.add_module("head", ct.nn.Linear(2, 1))
+        >>> m
+        Module(
+          (head): Linear(in_features=2, out_features=1, bias=True)
+        )
+        """
         if module is not None and not isinstance(module, Module):
             raise ContractError(f"{type(module).__name__} is not a Module")
         setattr(self, name, module)
 
     # -- walking ---------------------------------------------------------------------
     def named_modules(self, prefix="", memo=None):
-        """This module and every descendant once, with dotted names."""
+        """This module and every descendant once, with dotted names.
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU())
+        >>> [(name, type(m).__name__) for name, m in net.named_modules()]
+        [('', 'Sequential'), ('0', 'Linear'), ('1', 'ReLU')]
+        """
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -166,16 +214,43 @@ class Module:
                 yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
     def modules(self):
+        """This module and every descendant, each once (``named_modules`` without the names).
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU(), ct.nn.Linear(4, 1))
+        >>> sum(isinstance(m, ct.nn.Linear) for m in net.modules())
+        2
+        """
         return (m for _, m in self.named_modules())
 
     def named_children(self):
+        """``(name, module)`` for the direct sub-modules only.
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.Sequential(ct.nn.ReLU()))
+        >>> [(name, type(m).__name__) for name, m in net.named_children()]
+        [('0', 'Linear'), ('1', 'Sequential')]
+        """
         return ((n, m) for n, m in self._registry("_modules").items() if m is not None)
 
     def children(self):
+        """The direct sub-modules (``named_children`` without the names).
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU())
+        >>> [type(m).__name__ for m in net.children()]
+        ['Linear', 'ReLU']
+        """
         return (m for _, m in self.named_children())
 
     def named_parameters(self, prefix="", recurse=True):
-        """``(dotted_name, Parameter)`` through nested modules; each Parameter once."""
+        """``(dotted_name, Parameter)`` through nested modules; each Parameter once.
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU(), ct.nn.Linear(4, 1))
+        >>> [(name, tuple(p.shape)) for name, p in net.named_parameters()]
+        [('0.weight', (4, 3)), ('0.bias', (4,)), ('2.weight', (1, 4)), ('2.bias', (1,))]
+        """
         seen = set()
         mods = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mod_prefix, module in mods:
@@ -186,15 +261,35 @@ class Module:
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), param
 
     def parameters(self, recurse=True):
-        """Every Parameter of this module and (by default) its descendants."""
+        """Every Parameter of this module and (by default) its descendants.
+
+        What an optimizer takes: ``ct.optim.SGD(model.parameters(), lr=0.1)``.
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Linear(3, 4), ct.nn.ReLU(), ct.nn.Linear(4, 1))
+        >>> sum(p.numel() for p in net.parameters())
+        21
+        """
         return (p for _, p in self.named_parameters(recurse=recurse))
 
     def named_buffers(self, prefix=""):
+        """``(dotted_name, tensor)`` for the buffers of this module and its descendants.
+
+        >>> import contract as ct
+        >>> [name for name, _ in ct.nn.Sequential(ct.nn.BatchNorm1d(2)).named_buffers()]
+        ['0.running_mean', '0.running_var', '0.num_batches_tracked']
+        """
         for mod_prefix, module in self.named_modules(prefix):
             for name, buf in module._registry("_buffers").items():
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), buf
 
     def buffers(self):
+        """The buffers of this module and its descendants (``named_buffers`` without names).
+
+        >>> import contract as ct
+        >>> [tuple(b.shape) for b in ct.nn.BatchNorm1d(3).buffers()]
+        [(3,), (3,), ()]
+        """
         return (b for _, b in self.named_buffers())
 
     def state_dict(self, prefix=""):
@@ -259,7 +354,16 @@ class Module:
 
     # -- training --------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        """Clear the gradients of all parameters (to None, or to zeros)."""
+        """Clear the gradients of all parameters (to None, or to zeros).
+
+        >>> import contract as ct
+        >>> layer = ct.nn.Linear(2, 1)
+        >>> layer(ct.ones(1, 2)).sum().backward()
+        >>> layer.weight.grad
+        tensor([[1., 1.]])
+        >>> layer.zero_grad(); layer.weight.grad is None
+        True
+        """
         for param in self.parameters():
             if param.grad is None:
                 continue
@@ -269,11 +373,27 @@ class Module:
                 param.grad = param.grad * 0
 
     def train(self, mode=True):
+        """Set ``training`` on this module and its descendants (dropout, batch statistics).
+
+        Returns the module.
+
+        >>> import contract as ct
+        >>> net = ct.nn.Sequential(ct.nn.Dropout(0.5))
+        >>> net.train().training, net.train(False)[0].training
+        (True, False)
+        """
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
     def eval(self):
+        """``train(False)``: dropout off, batch norm on its running statistics.
+
+        >>> import contract as ct
+        >>> drop = ct.nn.Dropout(0.5).eval()
+        >>> drop.training, drop(ct.ones(3))
+        (False, tensor([1., 1., 1.]))
+        """
         return self.train(False)
 
     def to(self, *args, dtype=None, device=None):
@@ -317,12 +437,25 @@ class Module:
         return self.to(float32)
 
     def requires_grad_(self, requires_grad=True):
+        """Switch gradient tracking of every parameter (to freeze a layer); returns the module.
+
+        >>> import contract as ct
+        >>> frozen = ct.nn.Linear(2, 2).requires_grad_(False)
+        >>> [p.requires_grad for p in frozen.parameters()]
+        [False, False]
+        """
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     # -- reading ---------------------------------------------------------------------
     def extra_repr(self):
+        """The text inside ``Name(...)`` in the module's repr; a layer overrides it.
+
+        >>> import contract as ct
+        >>> ct.nn.Linear(2, 3).extra_repr(), ct.nn.Module().extra_repr()
+        ('in_features=2, out_features=3, bias=True', '')
+        """
         return ""
 
     def __repr__(self):

@@ -26,7 +26,13 @@ from contract.tensors.format import format_tensor
 
 
 class Size(tuple):
-    """A shape (a tuple), printed as ``ct.Size([2, 3])`` (torch prints ``torch.Size``)."""
+    """A shape (a tuple), printed as ``ct.Size([2, 3])`` (torch prints ``torch.Size``).
+
+    >>> import contract as ct
+    >>> s = ct.zeros(2, 3).shape
+    >>> s, s[1], tuple(s)
+    (ct.Size([2, 3]), 3, (2, 3))
+    """
 
     __slots__ = ()
 
@@ -34,6 +40,12 @@ class Size(tuple):
         return f"ct.Size({list(self)})"
 
     def numel(self):
+        """The number of elements of a tensor of this shape.
+
+        >>> import contract as ct
+        >>> ct.Size([2, 3]).numel()
+        6
+        """
         n = 1
         for d in self:
             n *= d
@@ -150,7 +162,18 @@ def wrap(array, requires_grad=False):
 
 
 class Tensor:
-    """An n-dimensional array with autograd; create it with ``ct.tensor`` & co."""
+    """An n-dimensional array with autograd; create it with ``ct.tensor`` & co.
+
+    Its array is NumPy (``device="cpu"``) or CuPy (``"cuda"``); ``requires_grad``, ``grad`` and
+    ``grad_fn`` are torch's autograd attributes.
+
+    >>> import contract as ct
+    >>> w = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> loss = (w @ ct.ones(2)).sum()
+    >>> loss.backward(); w.grad
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
 
     # _view: how this tensor was made as a view of another (contract/views.py), or None;
     # _views: on a tensor that has views, weak references to them (re-derived after a
@@ -182,31 +205,74 @@ class Tensor:
 
     @property
     def shape(self):
+        """The size of each dimension, a :class:`Size` (a tuple).
+
+        >>> import contract as ct
+        >>> ct.zeros(2, 3).shape
+        ct.Size([2, 3])
+        """
         return Size(self._data.shape)
 
     @property
     def dtype(self):
+        """The element type (a NumPy dtype; ``ct.float32`` is ``np.dtype("float32")``).
+
+        >>> import contract as ct
+        >>> ct.tensor([1, 2]).dtype, ct.tensor([1., 2.]).dtype == ct.float32
+        (dtype('int64'), True)
+        """
         return self._data.dtype
 
     @property
     def ndim(self):
+        """The number of dimensions (``dim()``).
+
+        >>> import contract as ct
+        >>> ct.zeros(2, 3).ndim, ct.tensor(1.).ndim
+        (2, 0)
+        """
         return self._data.ndim
 
     @property
     def device(self):
+        """``device(type='cpu')`` for a NumPy array, ``device(type='cuda')`` for CuPy.
+
+        >>> import contract as ct
+        >>> ct.zeros(2).device, ct.zeros(2).device == "cpu"
+        (device(type='cpu'), True)
+        """
         return CPU if type(self._data).__module__.split(".")[0] == "numpy" else CUDA
 
     @property
     def is_leaf(self):
+        """True for a tensor that no recorded op made (its ``.grad`` is kept).
+
+        >>> import contract as ct
+        >>> x = ct.ones(2, requires_grad=True)
+        >>> x.is_leaf, (x * 2).is_leaf
+        (True, False)
+        """
         return self.grad_fn is None
 
     @property
     def T(self):
+        """All dimensions reversed (a view; the transpose of a matrix).
+
+        >>> import contract as ct
+        >>> ct.tensor([[1., 2.], [3., 4.]]).T
+        tensor([[1., 3.],
+                [2., 4.]])
+        """
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self):
-        """The last two dimensions transposed (a view), as torch's ``mT``."""
+        """The last two dimensions transposed (a view), as torch's ``mT``.
+
+        >>> import contract as ct
+        >>> ct.zeros(5, 2, 3).mT.shape
+        ct.Size([5, 3, 2])
+        """
         if self.ndim < 2:
             raise ContractError(f"tensor.mT is only supported on matrices or batches of "
                                 f"matrices. Got {self.ndim}-D tensor.")
@@ -214,44 +280,116 @@ class Tensor:
 
     @property
     def data(self):
+        """The same values without the graph (``detach()``), as torch's ``.data``.
+
+        >>> import contract as ct
+        >>> x = ct.ones(2, requires_grad=True)
+        >>> (x * 2).data
+        tensor([2., 2.])
+        """
         return self.detach()
 
     def size(self, dim=None):
+        """The shape, or the size of dimension ``dim`` (negative counts from the end).
+
+        >>> import contract as ct
+        >>> x = ct.zeros(2, 3)
+        >>> x.size(), x.size(-1)
+        (ct.Size([2, 3]), 3)
+        """
         if dim is None:
             return self.shape
         return self._data.shape[_dim(dim, self.ndim)]
 
     def dim(self):
+        """The number of dimensions.
+
+        >>> import contract as ct
+        >>> ct.zeros(2, 3, 4).dim()
+        3
+        """
         return self._data.ndim
 
     def numel(self):
+        """The number of elements.
+
+        >>> import contract as ct
+        >>> ct.zeros(2, 3).numel()
+        6
+        """
         return int(self._data.size)
 
     def element_size(self):
+        """Bytes per element.
+
+        >>> import contract as ct
+        >>> ct.zeros(2).element_size(), ct.zeros(2, dtype=ct.float64).element_size()
+        (4, 8)
+        """
         return self._data.itemsize
 
     def stride(self, dim=None):
+        """Steps in elements (not bytes) between neighbours along each dimension.
+
+        >>> import contract as ct
+        >>> x = ct.zeros(2, 3)
+        >>> x.stride(), x.t().stride(), x.stride(0)
+        ((3, 1), (1, 3), 3)
+        """
         size = self._data.itemsize
         strides = tuple(s // size for s in self._data.strides)
         return strides if dim is None else strides[_dim(dim, self.ndim)]
 
     def is_contiguous(self):
+        """True when the elements lie in row-major order without gaps.
+
+        >>> import contract as ct
+        >>> x = ct.zeros(2, 3)
+        >>> x.is_contiguous(), x.t().is_contiguous(), x.t().contiguous().is_contiguous()
+        (True, False, True)
+        """
         return bool(self._data.flags.c_contiguous)
 
     def data_ptr(self):
+        """The address of the first element (views of one tensor share memory).
+
+        >>> import contract as ct
+        >>> x = ct.zeros(4)
+        >>> x.view(2, 2).data_ptr() == x.data_ptr(), x.clone().data_ptr() == x.data_ptr()
+        (True, False)
+        """
         data = self._data
         if hasattr(data, "__array_interface__"):
             return data.__array_interface__["data"][0]
         return data.data.ptr
 
     def is_floating_point(self):
+        """True for a float dtype (float16, float32, float64).
+
+        >>> import contract as ct
+        >>> ct.tensor([1.]).is_floating_point(), ct.tensor([1]).is_floating_point()
+        (True, False)
+        """
         return self._data.dtype.kind == "f"
 
     def is_complex(self):
+        """True for a complex dtype.
+
+        >>> import contract as ct
+        >>> ct.tensor([1j]).is_complex(), ct.tensor([1.]).is_complex()
+        (True, False)
+        """
         return self._data.dtype.kind == "c"
 
     # -- autograd ---------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf for autograd; returns ``self``.
+
+        >>> import contract as ct
+        >>> x = ct.zeros(2).requires_grad_()
+        >>> x.requires_grad, (x + 1).grad_fn
+        (True, <AddBackward0>)
+        """
         if requires_grad and self._data.dtype.kind not in "fc":
             raise ContractError(f"only tensors of floating point and complex dtype can require "
                                 f"gradients (this one is {self._data.dtype})")
@@ -275,6 +413,13 @@ class Tensor:
 
     @property
     def retains_grad(self):
+        """True when ``retain_grad()`` was called on this non-leaf tensor.
+
+        >>> import contract as ct
+        >>> y = ct.ones(2, requires_grad=True) * 3
+        >>> y.retains_grad, (y.retain_grad(), y.retains_grad)[1]
+        (False, True)
+        """
         node = self.grad_fn
         return node is not None and node.retained is not None and node.retained() is self
 
@@ -294,23 +439,59 @@ class Tensor:
         return Tensor._wrap(array)
 
     def detach(self):
+        """The same array as a new leaf outside the graph (shares memory, no gradient).
+
+        >>> import contract as ct
+        >>> x = ct.ones(2, requires_grad=True)
+        >>> y = (x * 2).detach()
+        >>> y, y.requires_grad
+        (tensor([2., 2.]), False)
+        """
         return Tensor._wrap(self._data)
 
     def detach_(self):
+        """Cut this tensor from the graph in place (it becomes a leaf); returns ``self``.
+
+        >>> import contract as ct
+        >>> y = ct.ones(2, requires_grad=True) * 2
+        >>> y.detach_().is_leaf, y.requires_grad
+        (True, False)
+        """
         self.grad_fn, self.requires_grad = None, False
         return self
 
     # -- conversions ------------------------------------------------------------
     def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        >>> import contract as ct
+        >>> ct.tensor([[2.5]]).item(), ct.tensor(3).item()
+        (2.5, 3)
+        """
         if self._data.size != 1:
             raise ContractError(f"a Tensor with {self._data.size} elements cannot be converted "
                                 f"to a Python scalar")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers.
+
+        >>> import contract as ct
+        >>> ct.tensor([[1, 2], [3, 4]]).tolist()
+        [[1, 2], [3, 4]]
+        """
         return self._data.tolist()
 
     def numpy(self):
+        """The NumPy array under a CPU tensor (shared, not copied); refused when it requires
+        grad (``detach()`` first), as in torch.
+
+        >>> import contract as ct
+        >>> x = ct.zeros(2)
+        >>> a = x.numpy(); a[0] = 5.
+        >>> x
+        tensor([5., 0.])
+        """
         if self.requires_grad:
             raise ContractError("can't call numpy() on a Tensor that requires grad; use "
                                 "tensor.detach().numpy() instead")

@@ -48,7 +48,15 @@ def _leaf(array, requires_grad):
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like :func:`tensor` but shares memory with a NumPy array when it can."""
+    """Like :func:`tensor` but shares memory with a NumPy array when it can.
+
+    >>> import numpy as np, contract as ct
+    >>> a = np.zeros(2)
+    >>> t = ct.as_tensor(a); a[0] = 1.; t
+    tensor([1., 0.], dtype=ct.float64)
+    >>> ct.as_tensor([1, 2])
+    tensor([1, 2])
+    """
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__"):
@@ -114,7 +122,12 @@ def ones(*size, dtype=None, requires_grad=False, device=None):
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    """An uninitialised tensor (zeros here)."""
+    """An uninitialised tensor (zeros here).
+
+    >>> import contract as ct
+    >>> ct.empty(2, 3).shape
+    ct.Size([2, 3])
+    """
     return _filled(0, size, dtype, requires_grad, device)
 
 
@@ -138,18 +151,43 @@ def _like(t, fill, dtype, requires_grad, device):
 
 
 def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    """Zeros of ``input``'s shape (and dtype, unless ``dtype`` is given).
+
+    >>> import contract as ct
+    >>> ct.zeros_like(ct.tensor([[1, 2]])), ct.zeros_like(ct.tensor([1, 2]), dtype=ct.float32)
+    (tensor([[0, 0]]), tensor([0., 0.]))
+    """
     return _like(input, 0, dtype, requires_grad, device)
 
 
 def ones_like(input, dtype=None, requires_grad=False, device=None):
+    """Ones of ``input``'s shape (and dtype, unless ``dtype`` is given).
+
+    >>> import contract as ct
+    >>> ct.ones_like(ct.zeros(2, 2))
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     return _like(input, 1, dtype, requires_grad, device)
 
 
 def empty_like(input, dtype=None, requires_grad=False, device=None):
+    """An uninitialised tensor of ``input``'s shape and dtype (zeros here).
+
+    >>> import contract as ct
+    >>> ct.empty_like(ct.zeros(2, 3)).shape
+    ct.Size([2, 3])
+    """
     return _like(input, 0, dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    """``fill_value`` in ``input``'s shape (and dtype, unless ``dtype`` is given).
+
+    >>> import contract as ct
+    >>> ct.full_like(ct.zeros(3), 7), ct.full_like(ct.tensor([1, 2]), 2.5)
+    (tensor([7., 7., 7.]), tensor([2, 2]))
+    """
     return _like(input, fill_value, dtype, requires_grad, device)
 
 
@@ -192,25 +230,53 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 def manual_seed(seed):
-    """Seed the generator used by :func:`rand` and :func:`randn`."""
+    """Seed the generator used by :func:`rand` and :func:`randn`.
+
+    Returns the new generator (a ``numpy.random.Generator``).
+
+    >>> import contract as ct
+    >>> _ = ct.manual_seed(0); a = ct.randn(3)
+    >>> _ = ct.manual_seed(0); bool((ct.randn(3) == a).all())
+    True
+    """
     _RNG[0] = np.random.default_rng(int(seed))
     return _RNG[0]
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
-    """Uniform [0, 1) samples (float32 by default)."""
+    """Uniform [0, 1) samples (float32 by default).
+
+    >>> import contract as ct
+    >>> x = ct.rand(2, 3)
+    >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
+    (ct.Size([2, 3]), dtype('float32'), True)
+    """
     array = _RNG[0].random(_sizes(size)).astype(_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
-    """Standard normal samples (float32 by default)."""
+    """Standard normal samples (float32 by default).
+
+    >>> import contract as ct
+    >>> w = ct.randn(3, 4, dtype=ct.float64, requires_grad=True)
+    >>> w.shape, w.dtype, w.requires_grad
+    (ct.Size([3, 4]), dtype('float64'), True)
+    """
     array = _RNG[0].standard_normal(_sizes(size)).astype(_pick(dtype, float32))
     return _leaf(_to_device(array, device), requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
-    """Integers in [low, high) (int64 by default)."""
+    """Integers in [low, high) (int64 by default).
+
+    >>> import contract as ct
+    >>> k = ct.randint(0, 10, (2, 5))
+    >>> k.shape, k.dtype, bool(((k >= 0) & (k < 10)).all())
+    (ct.Size([2, 5]), dtype('int64'), True)
+    >>> ct.randint(3, (4,)).shape          # torch's randint(high, size)
+    ct.Size([4])
+    """
     if isinstance(high, (tuple, list)) and size == ():
         high, size = None, high          # torch's randint(high, size)
     if high is None:
@@ -236,6 +302,11 @@ def _bounds(low, high):
 
 
 def randperm(n, dtype=None, device=None):
-    """A random permutation of ``range(n)``."""
+    """A random permutation of ``range(n)``.
+
+    >>> import contract as ct
+    >>> sorted(ct.randperm(5).tolist())
+    [0, 1, 2, 3, 4]
+    """
     array = _RNG[0].permutation(_sizes((n,))[0]).astype(_pick(dtype, int64))
     return _leaf(_to_device(array, device), False)

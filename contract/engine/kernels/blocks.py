@@ -24,7 +24,13 @@ _LIMIT = ContextVar("contract_block_limit", default=None)
 
 
 def block_limit() -> int:
-    """The most elements one semiring block may hold here (default 2**24)."""
+    """The most elements one semiring block may hold here (default 2**24).
+
+    >>> import contract as ct
+    >>> with ct.block_elements(4096):
+    ...     ct.block_limit()
+    4096
+    """
     limit = _LIMIT.get()
     return _SETTINGS["limit"] if limit is None else limit
 

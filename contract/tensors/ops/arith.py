@@ -24,7 +24,13 @@ _FLOAT32 = np.dtype("float32")
 
 
 def mul(input, other):
-    """``input * other``: the broadcast einsum ``ab,b->ab``."""
+    """``input * other``: the broadcast einsum ``ab,b->ab``.
+
+    >>> import contract as ct
+    >>> ct.mul(ct.tensor([1., 2.]), ct.tensor([[10.], [20.]]))
+    tensor([[10., 20.],
+            [20., 40.]])
+    """
     a, b = pair(input, other)
     text, _ = broadcast_equation(a._data.shape, b._data.shape)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
@@ -34,7 +40,13 @@ def mul(input, other):
 
 
 def add(input, other, alpha=1):
-    """``input + alpha * other`` with broadcasting."""
+    """``input + alpha * other`` with broadcasting.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([1., 2.])
+    >>> ct.add(x, 1), x.add(x, alpha=10)
+    (tensor([2., 3.]), tensor([11., 22.]))
+    """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return binary("Add", lambda x, y: x + y, input, other,
@@ -42,7 +54,12 @@ def add(input, other, alpha=1):
 
 
 def sub(input, other, alpha=1):
-    """``input - alpha * other`` with broadcasting."""
+    """``input - alpha * other`` with broadcasting.
+
+    >>> import contract as ct
+    >>> ct.sub(ct.tensor([5., 5.]), ct.tensor([1., 2.]), alpha=2)
+    tensor([3., 1.])
+    """
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return binary("Sub", lambda x, y: x - y, input, other, lambda x, y, o, nx, ny: lambda g: (
@@ -62,7 +79,12 @@ def _float_pair(a, b):
 
 def div(input, other, *, rounding_mode=None):
     """``input / other`` (true division; integers give float32 as in torch);
-    ``rounding_mode="floor"`` / ``"trunc"`` round the quotient (``contract.tensors.ops.rounding``)."""
+    ``rounding_mode="floor"`` / ``"trunc"`` round the quotient (``contract.tensors.ops.rounding``).
+
+    >>> import contract as ct
+    >>> ct.div(ct.tensor([1, 2]), 2), ct.div(ct.tensor([-7., 7.]), 2, rounding_mode="floor")
+    (tensor([0.5000, 1.0000]), tensor([-4.,  3.]))
+    """
     if rounding_mode is not None:
         return div_rounded(input, other, rounding_mode)
     a, b = _float_pair(input, other)
@@ -82,7 +104,12 @@ def _div_vjp(x, y, o, need_x, need_y):
 
 
 def neg(input):
-    """``-input`` (bool tensors refuse it, as in torch)."""
+    """``-input`` (bool tensors refuse it, as in torch).
+
+    >>> import contract as ct
+    >>> ct.neg(ct.tensor([1., -2.]))
+    tensor([-1.,  2.])
+    """
     if input.dtype.kind == "b":
         raise ContractError("Negation, the `-` operator, on a bool tensor is not supported. If "
                             "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -91,17 +118,33 @@ def neg(input):
 
 
 def square(input):
+    """``input * input`` elementwise (differentiable; integers stay integers).
+
+    >>> import contract as ct
+    >>> ct.square(ct.tensor([3, -2])), ct.tensor([0.5]).square()
+    (tensor([9, 4]), tensor([0.2500]))
+    """
     return mul(input, input)
 
 
 def addcmul(input, tensor1, tensor2, value=1):
-    """``input + value * tensor1 * tensor2``."""
+    """``input + value * tensor1 * tensor2``.
+
+    >>> import contract as ct
+    >>> ct.addcmul(ct.ones(2), ct.tensor([1., 2.]), ct.tensor([3., 4.]), value=0.5)
+    tensor([2.5000, 5.0000])
+    """
     prod = mul(tensor1, tensor2)
     return add(input, prod if value == 1 else mul(prod, value))
 
 
 def addcdiv(input, tensor1, tensor2, value=1):
-    """``input + value * tensor1 / tensor2``."""
+    """``input + value * tensor1 / tensor2``.
+
+    >>> import contract as ct
+    >>> ct.addcdiv(ct.ones(2), ct.tensor([1., 2.]), ct.tensor([4., 4.]), value=2)
+    tensor([1.5000, 2.0000])
+    """
     quot = div(tensor1, tensor2)
     return add(input, quot if value == 1 else mul(quot, value))
 

@@ -37,8 +37,8 @@ _KEEPS_INTEGERS = ("Abs", "Relu")
 _REAL_ONLY = ("Relu",)     # torch: clamp is not supported for complex types
 
 
-def _unary(name):
-    """The differentiable map ``name`` from :data:`UNARY_RULES`."""
+def _unary(name, doc):
+    """The differentiable map ``name`` from :data:`UNARY_RULES`, documented by ``doc``."""
     if name not in UNARY_RULES:
         raise NotImplementedError(f"no VJP rule for elementwise op {name!r} (rules: "
                                   f"{', '.join(sorted(UNARY_RULES))})")
@@ -54,12 +54,68 @@ def _unary(name):
         out = forward(_xp(x), x)
         return record(name, out, (input,), lambda g: (derivative(_xp(x), x, out, g),))
     op.__name__ = name.lower()
-    op.__doc__ = f"Elementwise {name.lower()} (differentiable; rule in UNARY_RULES)."
+    op.__doc__ = doc
     return op
 
 
-exp, log, sqrt, abs, relu = (_unary(n) for n in ("Exp", "Log", "Sqrt", "Abs", "Relu"))
-tanh, sin, cos, sigmoid = (_unary(n) for n in ("Tanh", "Sin", "Cos", "Sigmoid"))
+exp = _unary("Exp", """``e ** x`` elementwise (differentiable; integers give float32).
+
+    >>> import contract as ct
+    >>> ct.exp(ct.tensor([0., 1.]))
+    tensor([1.0000, 2.7183])
+    """)
+log = _unary("Log", """The natural logarithm elementwise (``-inf`` at 0, ``nan`` below, as torch).
+
+    >>> import contract as ct
+    >>> ct.log(ct.tensor([1., 100.]))
+    tensor([0.0000, 4.6052])
+    """)
+sqrt = _unary("Sqrt", """The square root elementwise (integers give float32).
+
+    >>> import contract as ct
+    >>> ct.sqrt(ct.tensor([4, 9]))
+    tensor([2., 3.])
+    """)
+abs = _unary("Abs", """The absolute value (a complex number's modulus; integers stay integers).
+
+    The gradient at 0 is 0, as torch's.
+
+    >>> import contract as ct
+    >>> ct.abs(ct.tensor([-3, 2])), ct.tensor([3 + 4j]).abs()
+    (tensor([3, 2]), tensor([5.]))
+    """)
+relu = _unary("Relu", """``max(x, 0)`` elementwise; the gradient is 1 where ``x > 0``, else 0.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([-1., 0., 2.], requires_grad=True)
+    >>> y = ct.relu(x); y.sum().backward()
+    >>> y, x.grad
+    (tensor([0., 0., 2.], grad_fn=<ReluBackward0>), tensor([0., 0., 1.]))
+    """)
+tanh = _unary("Tanh", """The hyperbolic tangent elementwise.
+
+    >>> import contract as ct
+    >>> ct.tanh(ct.tensor([-1., 0., 20.]))
+    tensor([-0.7616,  0.0000,  1.0000])
+    """)
+sin = _unary("Sin", """The sine elementwise (radians).
+
+    >>> import contract as ct
+    >>> ct.sin(ct.tensor([0., 1.5707964]))
+    tensor([0., 1.])
+    """)
+cos = _unary("Cos", """The cosine elementwise (radians).
+
+    >>> import contract as ct
+    >>> ct.cos(ct.tensor([0., 3.1415927]))
+    tensor([ 1., -1.])
+    """)
+sigmoid = _unary("Sigmoid", """``1 / (1 + exp(-x))``, as ``(tanh(x / 2) + 1) / 2`` (no overflow).
+
+    >>> import contract as ct
+    >>> ct.sigmoid(ct.tensor([-100., 0., 2.]))
+    tensor([0.0000, 0.5000, 0.8808])
+    """)
 
 
 def clamp(input, min=None, max=None):
@@ -84,7 +140,14 @@ def clamp(input, min=None, max=None):
 
 
 def where(condition, input, other):
-    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting; either may be a
+    scalar).  Differentiable in ``input`` and ``other``.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([-2., 0.5, 3.])
+    >>> ct.where(x > 0, x, 0.), ct.where(x > 1, 1, -1)
+    (tensor([0.0000, 0.5000, 3.0000]), tensor([-1, -1,  1]))
+    """
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two scalars: torch's default dtypes
@@ -100,7 +163,7 @@ def where(condition, input, other):
 
 
 # -- comparisons (bool results, no gradient) -------------------------------------------
-def _compare(fn, name=None):
+def _compare(fn, doc, name=None):
     """A comparison; an ordering (``name`` given) refuses complex tensors, as torch does."""
     def op(input, other):
         a, b = pair(input, other)
@@ -109,15 +172,48 @@ def _compare(fn, name=None):
                                 f"{a._data.dtype})")
         broadcast_equation(a._data.shape, b._data.shape)
         return Tensor._wrap(fn(a._data, b._data))
+    op.__doc__ = doc
     return op
 
 
-eq = _compare(lambda x, y: x == y)
-ne = _compare(lambda x, y: x != y)
-lt = _compare(lambda x, y: x < y, "lt")
-le = _compare(lambda x, y: x <= y, "le")
-gt = _compare(lambda x, y: x > y, "gt")
-ge = _compare(lambda x, y: x >= y, "ge")
+eq = _compare(lambda x, y: x == y, """``input == other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> ct.eq(ct.tensor([1, 2, 3]), ct.tensor([1, 0, 3])), ct.tensor([1., 2.]) == 2
+    (tensor([ True, False,  True]), tensor([False,  True]))
+    """)
+ne = _compare(lambda x, y: x != y, """``input != other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> ct.ne(ct.tensor([1, 2]), 1)
+    tensor([False,  True])
+    """)
+lt = _compare(lambda x, y: x < y, """``input < other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> ct.lt(ct.tensor([[1], [2]]), ct.tensor([2, 3]))
+    tensor([[ True,  True],
+            [False,  True]])
+    """, "lt")
+le = _compare(lambda x, y: x <= y, """``input <= other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> ct.le(ct.tensor([1., 2., 3.]), 2)
+    tensor([ True,  True, False])
+    """, "le")
+gt = _compare(lambda x, y: x > y, """``input > other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([-1., 2., 5.])
+    >>> ct.gt(x, 0), x[x > 0]
+    (tensor([False,  True,  True]), tensor([2., 5.]))
+    """, "gt")
+ge = _compare(lambda x, y: x >= y, """``input >= other`` elementwise, broadcasting (a bool tensor).
+
+    >>> import contract as ct
+    >>> ct.ge(ct.tensor([1, 2, 3]), ct.tensor([2]))
+    tensor([False,  True,  True])
+    """, "ge")
 
 
 def _comparable(value):
@@ -134,15 +230,50 @@ def _dunder_compare(fn):
 
 
 def logical_not(input):
+    """True where ``input`` is zero (or False), else False.
+
+    >>> import contract as ct
+    >>> ct.logical_not(ct.tensor([0, 1, 2])), ct.tensor([True, False]).logical_not()
+    (tensor([ True, False, False]), tensor([False,  True]))
+    """
     return Tensor._wrap(~input._data.astype(bool))
 
 
+# -- bitwise operators on integer and bool tensors (no gradient) --------------------------
+def _integral(a, symbol):
+    if a._data.dtype.kind not in "biu":
+        raise ContractError(f"{symbol} is only defined for integer and bool tensors, not "
+                            f"dtype {a._data.dtype}")
 
+
+def _bitwise(fn, symbol):
+    """The operator ``symbol`` (``&``, ``|``, ``^``; symmetric, so also its reflection):
+    torch's promotion and broadcasting; float and complex tensors are refused, as in torch."""
+    def op(self, other):
+        if not _comparable(other):
+            return NotImplemented
+        a, b = pair(self, other)
+        _integral(a, symbol)
+        broadcast_equation(a._data.shape, b._data.shape)
+        return Tensor._wrap(fn(a._data, b._data))
+    return op
+
+
+def _invert(input):
+    """``~t``: logical not of a bool tensor, bitwise not of an integer one (torch's)."""
+    _integral(input, "~")
+    return Tensor._wrap(~input._data)
+
+
+_AND, _OR, _XOR = (_bitwise(fn, s) for fn, s in (
+    (lambda x, y: x & y, "&"), (lambda x, y: x | y, "|"), (lambda x, y: x ^ y, "^")))
 
 METHODS = {
     "__abs__": abs, "__eq__": _dunder_compare(eq), "__ne__": _dunder_compare(ne),
     "__lt__": _dunder_compare(lt), "__le__": _dunder_compare(le),
-    "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": logical_not,
+    "__gt__": _dunder_compare(gt), "__ge__": _dunder_compare(ge), "__invert__": _invert,
+    "__and__": _AND, "__rand__": _AND, "__or__": _OR, "__ror__": _OR, "__xor__": _XOR,
+    "__rxor__": _XOR,
     "abs": abs, "exp": exp, "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid,
     "tanh": tanh, "sin": sin, "cos": cos, "clamp": clamp, "clip": clamp,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_not": logical_not,

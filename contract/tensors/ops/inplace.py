@@ -29,8 +29,9 @@ from contract.autograd.versions import note_write
 from contract.tensors.views import alias, check_overlap, check_tracked, commit, is_basic, tracked
 
 
-def _inplace(fn):
-    """An in-place form of the out-of-place op ``fn(self, other, ...)``."""
+def _inplace(fn, doc=None):
+    """An in-place form of the out-of-place op ``fn(self, other, ...)``, documented by
+    ``doc``."""
     def op(self, other, *args, **kwargs):
         recorded = tracked(self, other)
         if recorded:
@@ -51,7 +52,42 @@ def _inplace(fn):
             self._data[...] = result._data
             note_write(self._data)
         return self
+    op.__doc__ = doc
     return op
+
+
+add_ = _inplace(add, """``self += alpha * other`` in place (``other`` broadcasts); returns self.
+
+    >>> import contract as ct
+    >>> t = ct.tensor([1., 2.])
+    >>> t.add_(1), t.add_(ct.tensor([1., 1.]), alpha=2)
+    (tensor([4., 5.]), tensor([4., 5.]))
+    """)
+sub_ = _inplace(sub, """``self -= alpha * other`` in place; returns ``self``.
+
+    >>> import contract as ct
+    >>> ct.tensor([3., 4.]).sub_(1)
+    tensor([2., 3.])
+    """)
+mul_ = _inplace(mul, """``self *= other`` in place; returns ``self``.
+
+    >>> import contract as ct
+    >>> w = ct.tensor([1., 2.])
+    >>> with ct.no_grad():
+    ...     _ = w.mul_(0.5)
+    >>> w
+    tensor([0.5000, 1.0000])
+    """)
+div_ = _inplace(div, """``self /= other`` in place; an integer tensor refuses it (true division).
+
+    >>> import contract as ct
+    >>> ct.tensor([1., 2.]).div_(4)
+    tensor([0.2500, 0.5000])
+    >>> ct.tensor([1, 2]).div_(2)
+    Traceback (most recent call last):
+    ...
+    contract.errors.ContractError: result type float32 can't be cast to the desired output type int64 of an in-place operation
+    """)
 
 
 def _zeros(t, _):
@@ -183,7 +219,7 @@ def _index_put(old, idx, index, value):
 
 METHODS = {
     "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
-    "__itruediv__": _inplace(div), "add_": _inplace(add), "sub_": _inplace(sub),
-    "mul_": _inplace(mul), "div_": _inplace(div), "zero_": zero_, "__setitem__": setitem,
+    "__itruediv__": _inplace(div), "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_,
+    "zero_": zero_, "__setitem__": setitem,
     "clamp_": clamp_, "clip_": clamp_,
 }

@@ -14,7 +14,17 @@ from contract.tensors.core import _dim, _xp_of
 
 
 def cat(tensors, dim=0):
-    """Join along an existing axis (differentiable)."""
+    """Join along an existing axis (differentiable).
+
+    Shapes must match outside ``dim``; dtypes promote as torch's.
+
+    >>> import contract as ct
+    >>> a = ct.tensor([[1., 2.], [3., 4.]])
+    >>> ct.cat([a, ct.zeros(1, 2)]), ct.cat([a, a], dim=1).shape
+    (tensor([[1., 2.],
+            [3., 4.],
+            [0., 0.]]), ct.Size([2, 4]))
+    """
     tensors = [_tensor_arg(t, "cat", k) for k, t in enumerate(tensors)]
     if not tensors:
         raise ContractError("cat expects a non-empty sequence of tensors")
@@ -42,7 +52,14 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    """Join along a new axis (differentiable)."""
+    """Join along a new axis (differentiable).
+
+    >>> import contract as ct
+    >>> a, b = ct.tensor([1., 2.]), ct.tensor([3., 4.])
+    >>> ct.stack([a, b]), ct.stack([a, b], dim=1).shape
+    (tensor([[1., 2.],
+            [3., 4.]]), ct.Size([2, 2]))
+    """
     tensors = [_tensor_arg(t, "stack", k) for k, t in enumerate(tensors)]
     if not tensors:
         raise ContractError("stack expects a non-empty sequence of tensors")
@@ -55,7 +72,17 @@ def stack(tensors, dim=0):
 
 
 def meshgrid(*tensors, indexing="ij"):
-    """Coordinate grids (differentiable), ``indexing`` "ij" (default) or "xy"."""
+    """Coordinate grids (differentiable), ``indexing`` "ij" (default) or "xy".
+
+    >>> import contract as ct
+    >>> rows, cols = ct.meshgrid(ct.arange(2), ct.arange(3))
+    >>> rows
+    tensor([[0, 0, 0],
+            [1, 1, 1]])
+    >>> cols
+    tensor([[0, 1, 2],
+            [0, 1, 2]])
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):

@@ -77,14 +77,30 @@ def matmul_text(sa, sb):
 
 
 def matmul(input, other):
-    """Matrix product with torch's shape rules (``a @ b``)."""
+    """Matrix product with torch's shape rules (``a @ b``).
+
+    ``ij,jk->ik`` for matrices; a 1-D operand is a vector (``ij,j->i``, ``i,i->``); leading
+    batch dimensions broadcast (``...ij,...jk->...ik``).
+
+    >>> import contract as ct
+    >>> a = ct.tensor([[1., 2.], [3., 4.]])
+    >>> ct.matmul(a, ct.tensor([1., 0.])), (a @ a).tolist()
+    (tensor([1., 3.]), [[7.0, 10.0], [15.0, 22.0]])
+    >>> ct.matmul(ct.ones(5, 1, 2, 3), ct.ones(4, 3, 6)).shape
+    ct.Size([5, 4, 2, 6])
+    """
     a, b = _tensors(input, other)
     sa, sb = a._data.shape, b._data.shape
     return _run("Mm" if len(sa) == len(sb) == 2 else "Matmul", matmul_text(sa, sb), a, b)
 
 
 def mm(input, mat2):
-    """Product of two matrices."""
+    """Product of two matrices.
+
+    >>> import contract as ct
+    >>> ct.mm(ct.tensor([[1., 2.]]), ct.tensor([[3.], [4.]]))
+    tensor([[11.]])
+    """
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm expects two matrices, got shapes {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
@@ -92,7 +108,12 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    """Batched product of two 3-D tensors with the same batch size."""
+    """Batched product of two 3-D tensors with the same batch size.
+
+    >>> import contract as ct
+    >>> ct.bmm(ct.ones(8, 2, 3), ct.ones(8, 3, 4)).shape
+    ct.Size([8, 2, 4])
+    """
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise ShapeError(f"bmm expects (b, n, m) and (b, m, p), got {tuple(input.shape)} and "
                          f"{tuple(mat2.shape)}")
@@ -100,7 +121,12 @@ def bmm(input, mat2):
 
 
 def dot(input, other):
-    """Inner product of two 1-D tensors: ``a,a->``."""
+    """Inner product of two 1-D tensors: ``a,a->``.
+
+    >>> import contract as ct
+    >>> ct.dot(ct.tensor([1., 2.]), ct.tensor([3., 4.]))
+    tensor(11.)
+    """
     _both_tensors("dot", input, other)
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise ShapeError(f"dot expects two 1-D tensors of the same size, got "
@@ -109,7 +135,13 @@ def dot(input, other):
 
 
 def outer(input, vec2):
-    """Outer product of two 1-D tensors: ``a,b->ab``."""
+    """Outer product of two 1-D tensors: ``a,b->ab``.
+
+    >>> import contract as ct
+    >>> ct.outer(ct.tensor([1., 2.]), ct.tensor([1., 10., 100.]))
+    tensor([[  1.,  10., 100.],
+            [  2.,  20., 200.]])
+    """
     _both_tensors("outer", input, vec2)
     if input.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"outer expects 1-D tensors, got {tuple(input.shape)} and "
@@ -159,7 +191,16 @@ def tensordot_axes(shape_a, shape_b, dims):
 
 
 def tensordot(a, b, dims=2):
-    """``tensordot(a, b, dims)``: ``dims`` an int or a pair of lists."""
+    """``tensordot(a, b, dims)``: ``dims`` an int or a pair of lists.
+
+    An int ``n`` contracts the last ``n`` axes of ``a`` with the first ``n`` of ``b``.
+
+    >>> import contract as ct
+    >>> ct.tensordot(ct.ones(2, 3, 4), ct.ones(3, 4, 5)).shape
+    ct.Size([2, 5])
+    >>> ct.tensordot(ct.ones(3, 2), ct.ones(3, 4), dims=([0], [0]))[0]
+    tensor([3., 3., 3., 3.])
+    """
     dims_a, dims_b = tensordot_axes(tuple(a.shape), tuple(b.shape), dims)
     return _run("Tensordot", tensordot_equation(a.ndim, b.ndim, dims_a, dims_b), *pair(a, b))
 
@@ -174,7 +215,15 @@ def diagonal_equation(ndim, dim1, dim2):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal (with ``offset``) of axes ``dim1``, ``dim2``, appended last."""
+    """The diagonal (with ``offset``) of axes ``dim1``, ``dim2``, appended last.
+
+    A view, as torch's: ``ii->i`` of a matrix; ``offset > 0`` is above the main diagonal.
+
+    >>> import contract as ct
+    >>> a = ct.tensor([[1., 2.], [3., 4.]])
+    >>> ct.diagonal(a), a.diagonal(offset=1), ct.ones(5, 2, 2).diagonal(dim1=1, dim2=2).shape
+    (tensor([1., 4.]), tensor([2.]), ct.Size([5, 2]))
+    """
     d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
     if d1 == d2:
         raise ContractError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -189,7 +238,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 def trace(input):
-    """Sum of the main diagonal of a matrix (non-square allowed): ``ii->``."""
+    """Sum of the main diagonal of a matrix (non-square allowed): ``ii->``.
+
+    >>> import contract as ct
+    >>> ct.trace(ct.arange(6.).reshape(2, 3))
+    tensor(4.)
+    """
     if input.ndim != 2:
         raise ShapeError(f"trace expects a matrix, got shape {tuple(input.shape)}")
     k = min(input.shape)

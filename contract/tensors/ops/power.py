@@ -19,7 +19,15 @@ from contract.tensors.ops.broadcast import binary, pair
 
 
 def pow(input, exponent):
-    """``input ** exponent`` (either may be a tensor)."""
+    """``input ** exponent`` (either may be a tensor).
+
+    >>> import contract as ct
+    >>> ct.pow(ct.tensor([1., 2., 3.]), 2), ct.pow(2, ct.tensor([0, 1, 3]))
+    (tensor([1., 4., 9.]), tensor([1, 2, 8]))
+    >>> x = ct.tensor([2.], requires_grad=True)
+    >>> (x ** 3).backward(); x.grad
+    tensor([12.])
+    """
     if (isinstance(exponent, (int, np.integer)) and exponent < 0 and isinstance(input, Tensor)
             and input.dtype.kind in "biu"):
         raise ContractError("Integers to negative integer powers are not allowed.")

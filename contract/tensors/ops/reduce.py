@@ -182,7 +182,16 @@ def _var_args(dim, unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=None):
     """Variance (two-pass: ``d = x - mean``, then ``abc,abc->b`` over ``d``); torch's
-    positional ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` forms are accepted."""
+    positional ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` forms are accepted.
+
+    ``correction=1`` (default) divides by ``n - 1``, ``correction=0`` by ``n``.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 2.], [3., 6.]])
+    >>> ct.var(x), x.var(dim=0), x.var(dim=1, correction=0, keepdim=True)
+    (tensor(4.6667), tensor([2., 8.]), tensor([[0.2500],
+            [2.2500]]))
+    """
     dim, correction = _var_args(dim, unbiased, correction)
     _need_float("var", input)
     input, back = _accumulating(input)
@@ -229,7 +238,16 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=1, axis=Non
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     """Product over one ``dim`` (or all; ``axis`` is its alias); the gradient is the product
-    of the others."""
+    of the others.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> x.prod(dim=1)
+    tensor([ 2., 12.], grad_fn=<ProdBackward0>)
+    >>> x.prod().backward(); x.grad
+    tensor([[24., 12.],
+            [ 8.,  6.]])
+    """
     if dtype is not None:
         input = input.to(as_dtype(dtype))
     x = input._data
@@ -274,7 +292,12 @@ def _prod_grad(x, dims, keepdim, g, whole):
 
 
 def cumsum(input, dim, *, dtype=None):
-    """Cumulative sum along ``dim``; its gradient is the reversed cumsum."""
+    """Cumulative sum along ``dim``; its gradient is the reversed cumsum.
+
+    >>> import contract as ct
+    >>> ct.cumsum(ct.tensor([1, 2, 3]), dim=0), ct.ones(2, 3).cumsum(1)[0]
+    (tensor([1, 3, 6]), tensor([1., 2., 3.]))
+    """
     x = input._data
     d = _dim(dim, x.ndim)
     out_dtype = np.dtype("int64") if x.dtype.kind in "biu" else x.dtype
@@ -288,7 +311,9 @@ def cumsum(input, dim, *, dtype=None):
     return record("Cumsum", out, (input,), vjp)
 
 
-def _logical(name):
+def _logical(name, doc):
+    """torch's ``all`` / ``any`` (``name``): a logical reduction with a bool result (uint8 for
+    a uint8 tensor, as torch), documented by ``doc``."""
     def op(input, dim=None, keepdim=False):
         dims = reduce_dims(dim, input._data.ndim)
         flags = input._data.astype(bool, copy=False)
@@ -297,12 +322,25 @@ def _logical(name):
         out = out.astype(input.dtype) if input.dtype == np.uint8 else out
         return Tensor._wrap(out)
     op.__name__ = name
-    op.__doc__ = (f"torch's ``{name}(dim=None, keepdim=False)``: a logical reduction (bool "
-                  f"result), e.g. ``ct.tensor([1, 0]).{name}()``.")
+    op.__doc__ = doc
     return op
 
 
-all_, any_ = _logical("all"), _logical("any")
+all_ = _logical("all", """True where every element over ``dim`` (default: all) is nonzero.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1, 0], [2, 3]])
+    >>> ct.all(x), x.all(dim=1), (x >= 0).all()
+    (tensor(False), tensor([False,  True]), tensor(True))
+    """)
+any_ = _logical("any", """True where some element over ``dim`` (default: all) is nonzero.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[0., 0.], [0., 1.]])
+    >>> ct.any(x), x.any(dim=1, keepdim=True)
+    (tensor(True), tensor([[False],
+            [ True]]))
+    """)
 
 
 METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,

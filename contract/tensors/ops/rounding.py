@@ -60,11 +60,16 @@ def div_rounded(input, other, rounding_mode):
 
 
 def floor_divide(input, other):
-    """``input // other``: the quotient rounded down (torch's ``floor_divide``)."""
+    """``input // other``: the quotient rounded down (torch's ``floor_divide``).
+
+    >>> import contract as ct
+    >>> ct.floor_divide(ct.tensor([-7, 7]), 2), ct.tensor([7.5]) // 2
+    (tensor([-4,  3]), tensor([3.]))
+    """
     return div_rounded(input, other, "floor")
 
 
-def _remainder_op(name, mode, ufunc):
+def _remainder_op(name, mode, ufunc, example):
     def op(input, other):
         a, b = pair(input, other)
         _check(a, b, name)
@@ -80,12 +85,21 @@ def _remainder_op(name, mode, ufunc):
         return binary(name.capitalize(), lambda x, y: ufunc(_xp_of(x), x, y), a, b,
                        vjp_factory)
     op.__name__ = name
-    op.__doc__ = f"torch's ``{name}``: ``input - {mode}(input / other) * other``."
+    op.__doc__ = f"""torch's ``{name}``: ``input - {mode}(input / other) * other``.
+
+    >>> import contract as ct
+    {example}"""
     return op
 
 
-remainder = _remainder_op("remainder", "floor", lambda xp, x, y: xp.remainder(x, y))
-fmod = _remainder_op("fmod", "trunc", lambda xp, x, y: xp.fmod(x, y))
+remainder = _remainder_op("remainder", "floor", lambda xp, x, y: xp.remainder(x, y), """\
+>>> ct.remainder(ct.tensor([-3, 3]), 2), ct.tensor([-3.5]) % 2   # the divisor's sign
+    (tensor([1, 1]), tensor([0.5000]))
+    """)
+fmod = _remainder_op("fmod", "trunc", lambda xp, x, y: xp.fmod(x, y), """\
+>>> ct.fmod(ct.tensor([-3, 3]), 2)                                  # the dividend's sign
+    tensor([-1,  1])
+    """)
 
 
 def _reflect(fn):

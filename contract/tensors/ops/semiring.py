@@ -266,7 +266,19 @@ def _real_only(self, what):
 
 
 def max(self, dim=None, keepdim=False, *, axis=None, other=None):
-    """``max()`` (0-d), ``max(dim)`` -> ``(values, indices)``, ``max(other)``: maximum."""
+    """``max()`` (0-d), ``max(dim)`` -> ``(values, indices)``, ``max(other)``: maximum.
+
+    ``max()`` is the ``maxplus`` einsum ``ab->``; ties share its gradient.  ``max(dim)``
+    sends the gradient to the returned index (the first maximum).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 5., 5.], [4., 2., 0.]])
+    >>> ct.max(x), x.max(dim=1).indices
+    (tensor(5.), tensor([1, 0]))
+    >>> values, indices = x.max(dim=0, keepdim=True)
+    >>> values, indices
+    (tensor([[4., 5., 5.]]), tensor([[1, 0, 0]]))
+    """
     _real_only(self, "max")
     if other is not None or isinstance(dim, Tensor):
         return maximum(self, dim if other is None else other)
@@ -274,7 +286,14 @@ def max(self, dim=None, keepdim=False, *, axis=None, other=None):
 
 
 def min(self, dim=None, keepdim=False, *, axis=None, other=None):
-    """``min()`` (0-d), ``min(dim)`` -> ``(values, indices)``, ``min(other)``: minimum."""
+    """``min()`` (0-d), ``min(dim)`` -> ``(values, indices)``, ``min(other)``: minimum.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 5.], [4., 0.]])
+    >>> ct.min(x), x.min(dim=1), x.min(ct.tensor(2.))
+    (tensor(0.), min(values=tensor([1., 0.]), indices=tensor([0, 1])), tensor([[1., 2.],
+            [2., 0.]]))
+    """
     _real_only(self, "min")
     if other is not None or isinstance(dim, Tensor):
         return minimum(self, dim if other is None else other)
@@ -282,38 +301,94 @@ def min(self, dim=None, keepdim=False, *, axis=None, other=None):
 
 
 def maximum(self, other):
-    """``torch.maximum``: elementwise maximum; the gradient goes to the larger side."""
+    """``torch.maximum``: elementwise maximum; the gradient goes to the larger side.
+
+    >>> import contract as ct
+    >>> ct.maximum(ct.tensor([1., 5.]), ct.tensor([3., 2.]))
+    tensor([3., 5.])
+    """
     _real_only((self, other), "maximum")
     return tensor_maximum(self, other)
 
 
 def minimum(self, other):
-    """``torch.minimum``: elementwise minimum; the gradient goes to the smaller side."""
+    """``torch.minimum``: elementwise minimum; the gradient goes to the smaller side.
+
+    >>> import contract as ct
+    >>> ct.minimum(ct.tensor([1., 5.]), 2.)
+    tensor([1., 2.])
+    """
     _real_only((self, other), "minimum")
     return tensor_minimum(self, other)
 
 
 def amax(self, dim=(), keepdim=False, *, axis=None):
+    """The maximum over ``dim`` (all dims by default), no indices: the ``maxplus`` einsum.
+
+    Ties share the gradient evenly, as torch's.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 5., 5.], [4., 2., 0.]], requires_grad=True)
+    >>> ct.amax(x, dim=1)
+    tensor([5., 4.], grad_fn=<AmaxBackward0>)
+    >>> x.amax().backward(); x.grad
+    tensor([[0.0000, 0.5000, 0.5000],
+            [0.0000, 0.0000, 0.0000]])
+    """
     _real_only(self, "amax")
     return tensor_amax(self, dim, keepdim, axis)
 
 
 def amin(self, dim=(), keepdim=False, *, axis=None):
+    """The minimum over ``dim`` (all dims by default), no indices: the ``minplus`` einsum.
+
+    >>> import contract as ct
+    >>> ct.amin(ct.tensor([[1., 5.], [4., 0.]]), dim=0), ct.tensor([3, 1, 2]).amin()
+    (tensor([1., 0.]), tensor(1))
+    """
     _real_only(self, "amin")
     return tensor_amin(self, dim, keepdim, axis)
 
 
 def argmax(self, dim=None, keepdim=False, *, axis=None):
+    """The index of the maximum along ``dim``; without ``dim``, into the flattened tensor.
+
+    Ties go to the first index, as torch's.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 5., 5.], [4., 2., 0.]])
+    >>> ct.argmax(x), x.argmax(dim=1), x.argmax(dim=0, keepdim=True)
+    (tensor(1), tensor([1, 0]), tensor([[1, 0, 0]]))
+    """
     _real_only(self, "argmax")
     return tensor_argmax(self, dim, keepdim, axis)
 
 
 def argmin(self, dim=None, keepdim=False, *, axis=None):
+    """The index of the minimum along ``dim``; without ``dim``, into the flattened tensor.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1., 5.], [4., 0.]])
+    >>> ct.argmin(x), x.argmin(dim=1)
+    (tensor(3), tensor([0, 1]))
+    """
     _real_only(self, "argmin")
     return tensor_argmin(self, dim, keepdim, axis)
 
 
 def logsumexp(self, dim=None, keepdim=False, *, axis=None):
+    """``log(sum(exp(x)))`` over ``dim``: the ``log`` semiring einsum (max-shifted, no overflow).
+
+    Its gradient is the softmax over ``dim``.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[0., 0.], [1000., 1000.]], requires_grad=True)
+    >>> ct.logsumexp(x, dim=1)
+    tensor([   0.6931, 1000.6932], grad_fn=<LogsumexpBackward0>)
+    >>> x.logsumexp(dim=1).sum().backward(); x.grad
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])
+    """
     return tensor_logsumexp(self, dim, keepdim, axis)
 
 

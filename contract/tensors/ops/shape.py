@@ -75,7 +75,17 @@ def _reshape(x, shape, copy):
 
 
 def view(input, *shape):
-    """A view with a new shape (shares memory; raises where a copy would be needed)."""
+    """A view with a new shape (shares memory; raises where a copy would be needed).
+
+    One size may be ``-1`` (inferred).  ``view(dtype)`` reads the same bytes as another dtype.
+
+    >>> import contract as ct
+    >>> x = ct.arange(6)
+    >>> v = x.view(2, 3); v[0, 0] = 100; x[:3]
+    tensor([100,   1,   2])
+    >>> x.view(-1, 2).shape
+    ct.Size([3, 2])
+    """
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
         try:     # view(dtype): the same bytes read as another dtype (not differentiable)
             return Tensor._wrap(input._data.view(as_dtype(shape[0])))
@@ -86,11 +96,27 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
-    """A view when possible, else a copy."""
+    """A view when possible, else a copy.
+
+    >>> import contract as ct
+    >>> ct.reshape(ct.arange(6), (3, -1))
+    tensor([[0, 1],
+            [2, 3],
+            [4, 5]])
+    >>> ct.arange(6).reshape(2, 3).t().reshape(6)       # not a view here: a copy
+    tensor([0, 3, 1, 4, 2, 5])
+    """
     return _reshaped(input, shape, copy=True)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one (a view when possible).
+
+    >>> import contract as ct
+    >>> x = ct.zeros(2, 3, 4)
+    >>> ct.flatten(x).shape, x.flatten(1).shape, x.flatten(0, 1).shape
+    (ct.Size([24]), ct.Size([2, 12]), ct.Size([6, 4]))
+    """
     s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
     if input.ndim == 0:
         return reshape(input, 1)
@@ -105,7 +131,13 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def permute(input, *dims):
-    """Reorder axes (a view with permuted strides)."""
+    """Reorder axes (a view with permuted strides).
+
+    >>> import contract as ct
+    >>> x = ct.zeros(2, 3, 4)
+    >>> ct.permute(x, (2, 0, 1)).shape, x.permute(1, 0, 2).shape
+    (ct.Size([4, 2, 3]), ct.Size([3, 2, 4]))
+    """
     dims = shape_args(dims, "dims") if dims else ()
     perm = tuple(_dim(d, input.ndim) for d in dims)
     if sorted(perm) != list(range(input.ndim)):
@@ -118,7 +150,15 @@ def permute(input, *dims):
 
 
 def transpose(input, dim0, dim1):
-    """Swap two axes (a view)."""
+    """Swap two axes (a view).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1, 2, 3]])
+    >>> ct.transpose(x, 0, 1), ct.zeros(2, 3, 4).transpose(-1, 0).shape
+    (tensor([[1],
+            [2],
+            [3]]), ct.Size([4, 3, 2]))
+    """
     perm = list(range(input.ndim))
     a, b = _dim(dim0, input.ndim), _dim(dim1, input.ndim)
     perm[a], perm[b] = perm[b], perm[a]
@@ -126,18 +166,39 @@ def transpose(input, dim0, dim1):
 
 
 def t(input):
+    """The transpose of a matrix (a view); 0-d and 1-d tensors come back as they are.
+
+    >>> import contract as ct
+    >>> ct.t(ct.tensor([[1, 2], [3, 4]])), ct.tensor([1, 2]).t()
+    (tensor([[1, 3],
+            [2, 4]]), tensor([1, 2]))
+    """
     if input.ndim > 2:
         raise ContractError(f"t() expects a tensor with <= 2 dimensions, got {input.ndim}")
     return permute(input, *range(input.ndim - 1, -1, -1))
 
 
 def unsqueeze(input, dim):
+    """A new axis of size 1 at ``dim`` (negative counts from the end of the result).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([1., 2.])
+    >>> ct.unsqueeze(x, 0), x.unsqueeze(-1).shape
+    (tensor([[1., 2.]]), ct.Size([2, 1]))
+    """
     d = _dim(dim, input.ndim + 1)
     shape = input.shape[:d] + (1,) + input.shape[d:]
     return _reshaped(input, shape, copy=True)
 
 
 def squeeze(input, dim=None):
+    """Drop axes of size 1 (all of them, or those in ``dim`` that have size 1).
+
+    >>> import contract as ct
+    >>> x = ct.zeros(1, 3, 1)
+    >>> ct.squeeze(x).shape, x.squeeze(0).shape, x.squeeze(1).shape
+    (ct.Size([3]), ct.Size([3, 1]), ct.Size([1, 3, 1]))
+    """
     shape = input.shape
     if dim is None:
         dims = {k for k, n in enumerate(shape) if n == 1}
@@ -148,7 +209,14 @@ def squeeze(input, dim=None):
 
 
 def expand(input, *sizes):
-    """Broadcast to ``sizes`` (``-1`` keeps a size); a view with zero strides."""
+    """Broadcast to ``sizes`` (``-1`` keeps a size); a view with zero strides.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1.], [2.]])
+    >>> x.expand(2, 3), x.expand(4, -1, 3).shape
+    (tensor([[1., 1., 1.],
+            [2., 2., 2.]]), ct.Size([4, 2, 3]))
+    """
     sizes = shape_args(sizes)
     lead = len(sizes) - input.ndim
     if lead < 0:
@@ -175,10 +243,24 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
+    """``expand(other.shape)``: broadcast to another tensor's shape (a view).
+
+    >>> import contract as ct
+    >>> ct.tensor([[1.], [2.]]).expand_as(ct.zeros(2, 3))
+    tensor([[1., 1., 1.],
+            [2., 2., 2.]])
+    """
     return expand(input, other.shape)
 
 
 def contiguous(input):
+    """The tensor itself when its elements are in row-major order, else a row-major copy.
+
+    >>> import contract as ct
+    >>> x = ct.zeros(2, 3).t()
+    >>> x.is_contiguous(), x.contiguous().is_contiguous(), x.contiguous().shape
+    (False, True, ct.Size([3, 2]))
+    """
     if input.is_contiguous():
         return input
     return record("Clone", _xp_of(input._data).ascontiguousarray(input._data), (input,),
@@ -186,11 +268,26 @@ def contiguous(input):
 
 
 def clone(input):
+    """A copy with its own memory (differentiable: the gradient passes through).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([1., 2.])
+    >>> y = ct.clone(x); y[0] = 5.; x
+    tensor([1., 2.])
+    """
     return record("Clone", input._data.copy(), (input,), lambda g: (g,))
 
 
 def to(input, *args, dtype=None, device=None, copy=False):
-    """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (differentiable casts)."""
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (differentiable casts).
+
+    A cast to a non-float dtype ends the graph, as torch's.
+
+    >>> import contract as ct
+    >>> x = ct.tensor([1.5, 2.5], requires_grad=True)
+    >>> x.to(ct.float64), x.to("cpu") is x, x.to(ct.int64)
+    (tensor([1.5000, 2.5000], dtype=ct.float64, grad_fn=<ToBackward0>), True, tensor([1, 2]))
+    """
     for arg in args:
         if isinstance(arg, Tensor):
             dtype, device = arg.dtype, arg.device
@@ -220,8 +317,84 @@ def _move(input, device):
     return record("ToCopy", to_host(input._data), (input,), lambda g: (to_device(g, "cuda"),))
 
 
-def _caster(dtype):
-    return lambda input: to(input, dtype)
+def _caster(dtype, doc):
+    def cast(input):
+        return to(input, dtype)
+    cast.__doc__ = doc
+    return cast
+
+
+float_ = _caster("float32", """``to(ct.float32)`` (differentiable; a no-op when it is already).
+
+    >>> import contract as ct
+    >>> ct.tensor([1, 2]).float()
+    tensor([1., 2.])
+    """)
+double = _caster("float64", """``to(ct.float64)`` (differentiable), e.g. for gradient checks.
+
+    >>> import contract as ct
+    >>> ct.tensor([1.5]).double()
+    tensor([1.5000], dtype=ct.float64)
+    """)
+long = _caster("int64", """``to(ct.int64)``: floats are truncated toward zero.
+
+    >>> import contract as ct
+    >>> ct.tensor([1.7, -1.7]).long()
+    tensor([ 1, -1])
+    """)
+int_ = _caster("int32", """``to(ct.int32)``: floats are truncated toward zero.
+
+    >>> import contract as ct
+    >>> ct.tensor([2.9]).int()
+    tensor([2], dtype=ct.int32)
+    """)
+half = _caster("float16", """``to(ct.float16)`` (reductions of it accumulate in float32).
+
+    >>> import contract as ct
+    >>> ct.tensor([1., 2.]).half().sum()
+    tensor(3., dtype=ct.float16)
+    """)
+bool_ = _caster("bool", """``to(ct.bool)``: nonzero is True.
+
+    >>> import contract as ct
+    >>> ct.tensor([0., 2., -1.]).bool()
+    tensor([False,  True,  True])
+    """)
+
+
+def type_as(input, other):
+    """``input`` cast to ``other``'s dtype (differentiable).
+
+    >>> import contract as ct
+    >>> ct.tensor([1, 2]).type_as(ct.zeros(1, dtype=ct.float64))
+    tensor([1., 2.], dtype=ct.float64)
+    """
+    return to(input, _tensor_arg(other, "type_as").dtype)
+
+
+def cpu(input):
+    """The tensor on the CPU (a NumPy array): itself when it is there, else a copy.
+
+    >>> import contract as ct
+    >>> x = ct.ones(2)
+    >>> x.cpu() is x
+    True
+    """
+    return to(input, "cpu")
+
+
+def cuda(input):
+    """A copy on the GPU (a CuPy array); gradients flow back to the CPU tensor.
+
+    >>> import contract as ct
+    >>> try:                               # with CuPy and a GPU
+    ...     y = ct.ones(2).cuda()
+    ... except ct.ContractError:           # no CuPy here: the error says how to get it
+    ...     y = ct.ones(2)
+    >>> y.cpu()
+    tensor([1., 1.])
+    """
+    return to(input, "cuda")
 
 
 def _index(value):
@@ -342,7 +515,12 @@ def _tensor_arg(value, name, k=None):
 
 
 def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` views along ``dim`` (the last may be smaller), as torch does."""
+    """Split into ``chunks`` views along ``dim`` (the last may be smaller), as torch does.
+
+    >>> import contract as ct
+    >>> ct.chunk(ct.arange(5), 2), ct.zeros(4, 6).chunk(3, dim=1)[0].shape
+    ((tensor([0, 1, 2]), tensor([3, 4])), ct.Size([4, 2]))
+    """
     if not isinstance(chunks, int) or chunks <= 0:
         raise ContractError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     if input.ndim == 0:
@@ -355,6 +533,14 @@ def chunk(input, chunks, dim=0):
 
 
 def flip(input, dims):
+    """Reverse the order of elements along ``dims`` (a copy, as torch's).
+
+    >>> import contract as ct
+    >>> x = ct.tensor([[1, 2, 3], [4, 5, 6]])
+    >>> ct.flip(x, 1), x.flip((0, 1))[0]
+    (tensor([[3, 2, 1],
+            [6, 5, 4]]), tensor([6, 5, 4]))
+    """
     dims = tuple(_dim(d, input.ndim) for d in (dims if isinstance(dims, (list, tuple))
                                                else [dims]))
     if len(set(dims)) != len(dims):
@@ -369,10 +555,8 @@ METHODS = {
     "view": view, "reshape": reshape, "flatten": flatten, "permute": permute,
     "transpose": transpose, "t": t, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "expand": expand, "expand_as": expand_as, "contiguous": contiguous, "clone": clone,
-    "to": to, "cpu": lambda self: to(self, "cpu"), "cuda": lambda self: to(self, "cuda"),
-    "float": _caster("float32"), "double": _caster("float64"), "long": _caster("int64"),
-    "int": _caster("int32"), "half": _caster("float16"), "bool": _caster("bool"),
-    "type_as": lambda self, other: to(self, _tensor_arg(other, "type_as").dtype),
+    "to": to, "cpu": cpu, "cuda": cuda, "float": float_, "double": double, "long": long,
+    "int": int_, "half": half, "bool": bool_, "type_as": type_as,
     "__getitem__": getitem, "gather": gather, "chunk": chunk,
     "flip": flip, "swapaxes": transpose,
 }
