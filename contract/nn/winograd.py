@@ -455,6 +455,19 @@ def _stage_size(lay, nb, rows):
                a * max(lay.channels * lay.taps(), lay.outs) * nb * prod(ext))
 
 
+def _blocking(xp, x, lay, dtype):
+    """``(blocks, pooled, largest stage, Source)``: the image / tile-row blocks a pass walks
+    (on the thread pool when the batch is large enough), its largest stage in elements, and
+    the tile gatherer sized for the widest block."""
+    per_image = _stage_size(lay, 1, lay.counts[0]) * dtype.itemsize
+    pooled = x.shape[0] * per_image >= PARALLEL_BYTES
+    found = blocks(x.shape[0], lay.counts[0], per_image, pooled)
+    widest = max(b1 - b0 for (b0, b1), _ in found)
+    rows = max(t1 - t0 for _, (t0, t1) in found)
+    return (found, pooled and parallel_ok(xp, len(found)), _stage_size(lay, widest, rows),
+            Source(xp, x, lay, widest, dtype))
+
+
 class Tiled:
     """A Winograd convolution over blocks of ``x``: per block, gather the input tiles,
     transform them axis by axis, one GEMM per tile position (and group), transform
@@ -466,14 +479,7 @@ class Tiled:
         bt, at, _ = _matrices(spec.tiles, spec.kernel, dtype)
         self.mats = (tuple(xp.asarray(bt[k]) for k in lay.wino),
                      tuple(xp.asarray(at[k]) for k in lay.wino))
-        per_image = _stage_size(lay, 1, lay.counts[0]) * dtype.itemsize
-        pooled = x.shape[0] * per_image >= PARALLEL_BYTES
-        self.found = blocks(x.shape[0], lay.counts[0], per_image, pooled)
-        self.pooled = pooled and parallel_ok(xp, len(self.found))
-        widest = max(b1 - b0 for (b0, b1), _ in self.found)
-        rows = max(t1 - t0 for _, (t0, t1) in self.found)
-        self.most = _stage_size(lay, widest, rows)
-        self.source = Source(xp, x, lay, widest, dtype)
+        self.found, self.pooled, self.most, self.source = _blocking(xp, x, lay, dtype)
         self.target = out_view(xp, out, lay)
 
     def views(self, nb, rows):
@@ -722,14 +728,8 @@ class WeightGrad:
         bt, at, _ = _matrices(spec.tiles, spec.kernel, dtype)
         self.bt = tuple(xp.asarray(bt[k]) for k in lay.wino)
         self.a = tuple(xp.asarray(np.ascontiguousarray(at[k].T)) for k in lay.wino)
-        per_image = _stage_size(lay, 1, lay.counts[0]) * dtype.itemsize
-        pooled = x.shape[0] * per_image >= PARALLEL_BYTES
-        self.found = blocks(x.shape[0], lay.counts[0], per_image, pooled)
-        self.pooled = pooled and parallel_ok(xp, len(self.found))
-        widest = max(b1 - b0 for (b0, b1), _ in self.found)
-        rows = max(t1 - t0 for _, (t0, t1) in self.found)
-        self.most, self.dtype = _stage_size(lay, widest, rows), dtype
-        self.source = Source(xp, x, lay, widest, dtype)
+        self.found, self.pooled, self.most, self.source = _blocking(xp, x, lay, dtype)
+        self.dtype = dtype
         self.grad = out_view(xp, grad, lay, writeable=False)
         self.ragged = any(lay.out[k] != spec.tiles[k] * lay.counts[k] for k in lay.wino)
 
