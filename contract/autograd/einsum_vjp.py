@@ -22,9 +22,10 @@ from functools import lru_cache
 from typing import Optional, Tuple
 
 
-from contract.autograd.semiring_vjp import semiring_rule
+from contract.autograd.semiring_vjp import _label_equation, semiring_rule
 from contract.dtypes import conj, grad_cast
 from contract.engine.api import einsum
+from contract.engine.cache import cached_plan
 from contract.engine.kernels.real import LETTERS
 from contract.errors import ContractError
 
@@ -38,6 +39,11 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs, consume=False):
     """
     xp = backend.xp
     rule = semiring_rule(plan._semiring)
+    if rule is not None and _walks_steps(plan, trace):
+        compute = trace["last"].dtype
+        seed = grad.astype(compute, copy=False)
+        canonical = dict(enumerate(rule_walk(plan, backend, trace, seed, needs, rule, consume)))
+        return _operand_grads(xp, plan._bound, arrays, needs, canonical, trace, compute)
     if rule is not None:
         return tuple(g if need else None for g, need in zip(rule(plan, arrays, out, grad), needs))
     if not trace:   # an empty (zero-size) plan: every gradient is zero
@@ -49,6 +55,22 @@ def einsum_vjp(plan, backend, arrays, trace, out, grad, needs, consume=False):
     # walk runs on conj(grad) with the saved operands as they are, and each result is conjugated
     g = conj(_undo_final(xp, bound, plan, grad.astype(compute, copy=False)))
     canonical = _reverse_steps(xp, plan, trace, g, needs, consume)
+    return _operand_grads(xp, bound, arrays, needs, canonical, trace, compute)
+
+
+def _walks_steps(plan, trace):
+    """Whether a semiring plan's VJP walks its traced steps (the log rule on each step's own
+    plan): a softmax-gradient semiring without a rule of its own, real floats, two or more
+    steps recorded.  Otherwise the rule runs on the whole plan."""
+    ring = plan._semiring
+    return (ring.vjp is None and ring.gradient == "softmax" and len(plan.steps) > 1
+            and bool(trace) and trace.get("last") is not None
+            and trace["last"].dtype.kind == "f")
+
+
+def _operand_grads(xp, bound, arrays, needs, canonical, trace, compute):
+    """Gradients of the canonical (prepared) operands back in each operand's own shape and
+    dtype: diagonals embedded, squeezed axes restored, groups merged, casts undone."""
     grads = []
     for k, (a, need) in enumerate(zip(arrays, needs)):
         if not need:
@@ -199,3 +221,28 @@ def _diagonal_labels(ndim, diagonals):
         original = [keep if x == gone else x for x in original]
         current = [x for k, x in enumerate(current) if k not in (a, b)] + [keep]
     return tuple(current), tuple(original)
+
+
+def rule_walk(plan, backend, trace, seed, needs, rule, consume=False):
+    """A traced plan's VJP, step by step in reverse: each step's gradient by ``rule`` on
+    the step's own plan (so no array is larger than the steps' own, and each step costs
+    about two of its own contractions, where ``rule`` on the whole plan runs one whole
+    contraction per operand).  Returns the gradients of the plan's (canonical) operands,
+    None where not needed; ``consume`` drops each step's record once used."""
+    xp = backend.xp
+    program = backward_program(plan, tuple(needs))
+    grads = {program.final: _undo_final(xp, plan._bound, plan, seed)}
+    records = trace["steps"]
+    for out_id, terms in program.steps:
+        g = grads.pop(out_id)
+        index = terms[0].step
+        step, record = plan.steps[index], records[index]
+        if consume:
+            records[index] = None
+        step_plan = cached_plan(_label_equation(step.inputs, step.output),
+                                [tuple(a.shape) for a in record.inputs],
+                                semiring=plan._semiring)
+        parts = rule(step_plan, record.inputs, record.output, g)
+        for term in terms:
+            grads[term.target] = parts[term.operand]
+    return [grads.get(k) if need else None for k, need in enumerate(needs)]

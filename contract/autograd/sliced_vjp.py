@@ -38,13 +38,12 @@ from typing import Optional, Tuple
 import numpy as np
 
 from contract._util.progress import progress_bar
-from contract.autograd.einsum_vjp import _undo_final, _undo_prep, backward_program, einsum_vjp
-from contract.autograd.semiring_vjp import (_label_equation, output_layout, scatter_choice,
+from contract.autograd.einsum_vjp import _undo_prep, einsum_vjp, rule_walk
+from contract.autograd.semiring_vjp import (output_layout, scatter_choice,
                                             semiring_rule)
 from contract.backends import backend_for
 from contract.dtypes import grad_cast
 from contract.engine.argmax import run_tracked_ordered
-from contract.engine.cache import cached_plan
 from contract.engine.distributed import group_slices, map_groups, worker_count
 from contract.engine.semirings import get_semiring
 
@@ -182,29 +181,8 @@ def _slice_vjp(spec, backend, views, seed_of):
         trace["steps"] = [record._replace(output=None) for record in trace["steps"]]
         return value, list(einsum_vjp(plan, backend, views, trace, None, seed, spec.needs,
                                       consume=True))
-    return value, rule_walk(plan, backend, trace, seed, spec.needs, semiring_rule(ring))
-
-
-def rule_walk(plan, backend, trace, seed, needs, rule):
-    """A traced plan's VJP, step by step in reverse: each step's gradient by ``rule`` on
-    the step's own plan (so no array is larger than the steps' own).  Returns the
-    gradients of the plan's (canonical) operands, None where not needed."""
-    xp = backend.xp
-    program = backward_program(plan, tuple(needs))
-    grads = {program.final: _undo_final(xp, plan._bound, plan, seed)}
-    records = trace["steps"]
-    for out_id, terms in program.steps:
-        g = grads.pop(out_id)
-        index = terms[0].step
-        step, record = plan.steps[index], records[index]
-        records[index] = None
-        step_plan = cached_plan(_label_equation(step.inputs, step.output),
-                                [tuple(a.shape) for a in record.inputs],
-                                semiring=plan._semiring)
-        parts = rule(step_plan, record.inputs, record.output, g)
-        for term in terms:
-            grads[term.target] = parts[term.operand]
-    return [grads.get(k) if need else None for k, need in enumerate(needs)]
+    return value, rule_walk(plan, backend, trace, seed, spec.needs, semiring_rule(ring),
+                            consume=True)
 
 
 def _seed(spec, xp, value):
