@@ -20,7 +20,7 @@ class Backend(Protocol):
 
     def asarray(self, x): ...
     def prepare(self, x, prep): ...
-    def embed_diagonal(self, values, full_shape, positions, dtype): ...
+    def embed_diagonal(self, values, full_shape, positions, dtype, fill=0): ...
     def zeros(self, shape, dtype): ...
     def full(self, shape, value, dtype): ...
     def cast(self, x, dtype): ...
@@ -50,13 +50,14 @@ class ArrayBackend:
             x = self.xp.diagonal(x, axis1=a, axis2=b)
         return x
 
-    def embed_diagonal(self, values, full_shape, positions, dtype):
-        """Zeros of ``full_shape`` with ``values`` written on the diagonal.
+    def embed_diagonal(self, values, full_shape, positions, dtype, fill=0):
+        """``fill`` (a semiring's zero) in ``full_shape`` with ``values`` written on the
+        diagonal.
 
         ``positions[k]`` lists the axes of the full array that label k of
         ``values`` occupies; the write goes through one strided view.
         """
-        out = self.xp.zeros(full_shape, dtype=dtype)
+        out = self.xp.full(full_shape, fill, dtype=dtype)
         strides = tuple(sum(out.strides[p] for p in axes) for axes in positions)
         view = self.xp.lib.stride_tricks.as_strided(out, shape=values.shape, strides=strides)
         view[...] = values

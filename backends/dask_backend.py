@@ -140,8 +140,8 @@ class _Namespace:
 NAMESPACE = _Namespace()
 
 
-def _embed_block(values, full_shape, positions, dtype):
-    return backend_for([values]).embed_diagonal(values, full_shape, positions, dtype)
+def _embed_block(values, full_shape, positions, dtype, fill):
+    return backend_for([values]).embed_diagonal(values, full_shape, positions, dtype, fill)
 
 
 class DaskBackend(ArrayBackend):
@@ -169,8 +169,8 @@ class DaskBackend(ArrayBackend):
         """None: reading a lazy array's extremes would compute it; int64 arithmetic stays."""
         return None
 
-    def embed_diagonal(self, values, full_shape, positions, dtype):
-        """Zeros of ``full_shape`` with ``values`` on the diagonal, assembled per block.
+    def embed_diagonal(self, values, full_shape, positions, dtype, fill=0):
+        """``fill`` of ``full_shape`` with ``values`` on the diagonal, assembled per block.
 
         The axes that carry one label share that label's chunks, so a block is
         on the diagonal exactly when those axes have equal block indices; such a
@@ -189,10 +189,11 @@ class DaskBackend(ArrayBackend):
             label_block = [index[axes[0]] for axes in positions]
             if all(index[a] == label_block[k] for k, axes in enumerate(positions) for a in axes):
                 block = values.blocks[tuple(label_block)].to_delayed().ravel()[0]
-                task = dask.delayed(_embed_block, pure=True)(block, shape, positions, dtype)
+                task = dask.delayed(_embed_block, pure=True)(block, shape, positions, dtype,
+                                                             fill)
                 grid[index] = da.from_delayed(task, shape, dtype=dtype, meta=values._meta)
             else:
-                grid[index] = da.zeros(shape, dtype=dtype)
+                grid[index] = da.full(shape, fill, dtype=dtype)
         return da.block(_nest(grid, [len(c) for c in chunks]))
 
 

@@ -81,6 +81,6 @@ __all__ = [
 for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and getattr(_fn, "__module__", "").startswith("contract.tensors.") \
-            and not isinstance(_fn, type):
+            and not isinstance(_fn, type) and not hasattr(_fn, "__wrapped__"):
         globals()[_name] = _overridable(_fn)
 del _name, _fn

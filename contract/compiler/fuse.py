@@ -34,6 +34,7 @@ from contract.autograd import no_grad
 from contract.backends.numpy_backend import BACKEND as NUMPY
 from contract.engine.api import einsum
 from contract.engine.cache import cached_plan
+from contract.engine.kernels.real import einsum_text
 from contract.engine.semirings import get_semiring
 from contract.errors import ContractError
 from contract.compiler.graph import RINGS, Ref, fill, refs
@@ -376,13 +377,9 @@ def _contract_now(graph, net, bound, ring, items, arrays, labels, output):
             data = graph.values[net.leaves[x]].obj._data
             prep = bound.preps[x]
             operands.append(data if prep.is_identity else NUMPY.prepare(data, prep))
-    text = ",".join(_letters(labels[x]) for x in items) + "->" + _letters(output)
+    text = einsum_text([labels[x] for x in items], output)    # relabelled: any label ids
     with no_grad():
         return einsum(text, *operands, semiring=ring.name)
-
-
-def _letters(term):
-    return "".join(LETTERS[x] if x < len(LETTERS) else "?" for x in term)
 
 
 def _refolded(graph, net, bound, labels, arrays, rest, memory_limit):

@@ -235,7 +235,10 @@ class Program:
         if not all(v in position for v in net.leaves):
             return None
         plan, order = net.plan, tuple(position[v] for v in net.leaves)
-        if (grad and any(values[v].requires_grad for v in net.leaves)) or self._devices:
+        recorded = grad and self._graph.nodes[net.root].grad    # as _network decides
+        if self._devices:
+            return None
+        if recorded and any(values[v].requires_grad for v in net.leaves):
             if self._arrays:
                 return None
             return lambda leaves: run_plan_tensors(plan, [leaves[k] for k in order])

@@ -313,11 +313,7 @@ def _view_or_reshape(fn):
 
 
 def _flatten(tr, input, start_dim=0, end_dim=-1):
-    if input.ndim == 0:
-        return _reshape(tr, input, (1,), shape_ops.flatten, (input, start_dim, end_dim))
-    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
-    shape = tuple(input.shape)
-    target = shape[:s] + (int(np.prod(shape[s:e + 1], dtype=np.int64)),) + shape[e + 1:]
+    target = shape_ops.flattened_shape(tuple(input.shape), start_dim, end_dim)
     return _reshape(tr, input, target, shape_ops.flatten, (input, start_dim, end_dim))
 
 
@@ -328,13 +324,7 @@ def _unsqueeze(tr, input, dim):
 
 
 def _squeeze(tr, input, dim=None):
-    shape = tuple(input.shape)
-    if dim is None:
-        dims = {k for k, n in enumerate(shape) if n == 1}
-    else:
-        dims = {_dim(d, input.ndim) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
-        dims = {k for k in dims if shape[k] == 1}
-    target = tuple(n for k, n in enumerate(shape) if k not in dims)
+    target = shape_ops.squeezed_shape(tuple(input.shape), dim)
     return _reshape(tr, input, target, shape_ops.squeeze, (input, dim))
 
 

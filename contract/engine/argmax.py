@@ -40,7 +40,8 @@ def _tracked_program(plan):
             kernel = sk.compile_pair(ops, terms[0], terms[1], keep, bound.sizes, track=True)
         else:
             out = tuple(dict.fromkeys(x for t in terms for x in t if x in keep))
-            kernel = sk.compile_nary(ops, terms, out, track=True)
+            kernel = sk.compile_nary(ops, terms, out, track=True,
+                                     zero_for=plan._semiring.zero_for)
         program.append((positions, kernel.fn))
         work = rest + [kernel.out]
     return tuple(program), work[0]
@@ -125,12 +126,7 @@ def finish(backend, value, bound, fill, dtype):
         full_shape = tuple(bound.sizes[x] for x in bound.output_full)
         positions = tuple(tuple(k for k, y in enumerate(bound.output_full) if y == x)
                           for x in bound.output)
-        out = backend.full(full_shape, fill, dtype)
-        view = backend.xp.lib.stride_tricks.as_strided(
-            out, shape=value.shape,
-            strides=tuple(sum(out.strides[p] for p in axes) for axes in positions))
-        view[...] = value
-        value = out
+        value = backend.embed_diagonal(value, full_shape, positions, dtype, fill)
     if tuple(value.shape) != tuple(bound.final_shape):
         value = value.reshape(bound.final_shape)
     return value

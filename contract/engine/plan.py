@@ -373,8 +373,18 @@ class Plan:
             rows.append((len(set().union(*map(set, step.inputs))),
                          _step_text(step.inputs, out, names, sep),
                          _step_text(work, bound.output, names, sep)))
-        naive = _step_flops(bound.terms, bound.output, bound.sizes) if bound.terms else 0
-        return format_numpy_report(self, len(bound.sizes), naive, rows)
+        return format_numpy_report(self, len(bound.sizes), self.naive_flops, rows)
+
+    @property
+    def naive_flops(self) -> int:
+        """FLOPs of contracting everything in one step (opt_einsum's naive cost).
+
+        >>> import contract as ct
+        >>> ct.plan("ij,jk,kl->il", (2, 3), (3, 4), (4, 5)).naive_flops
+        360
+        """
+        bound = self._bound
+        return _step_flops(bound.terms, bound.output, bound.sizes) if bound.terms else 0
 
 
 def _run(xp, ops, program, whole=False):
@@ -447,11 +457,7 @@ def _final_recipe(bound: Bound, last, semiring=None):
             out = out.transpose(perm)
         if embed:
             fill = 0 if semiring is None else semiring.zero_for(dtype)
-            on = backend.full(out.shape, True, bool) if fill != 0 else None
-            out = backend.embed_diagonal(out, full_shape, positions, dtype)
-            if on is not None:
-                on = backend.embed_diagonal(on, full_shape, positions, bool)
-                out = backend.xp.where(on, out, backend.xp.asarray(fill, dtype=dtype))
+            out = backend.embed_diagonal(out, full_shape, positions, dtype, fill)
         if merge:
             out = out.reshape(bound.final_shape)
         return out

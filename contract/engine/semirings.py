@@ -29,6 +29,22 @@ from contract.errors import ContractError
 GRADIENTS = ("sum", "select", "softmax")
 
 
+def identity_for(zero, dtype):
+    """A semiring's ``zero`` as ``dtype`` holds it: integers take their extreme value for
+    +-inf, bools ``zero > 0``.
+
+    >>> identity_for(-np.inf, np.int8), identity_for(0.0, np.int8)
+    (-128, 0.0)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iub" and np.isinf(zero):
+        if dtype.kind == "b":
+            return zero > 0
+        info = np.iinfo(dtype)
+        return info.min if zero < 0 else info.max
+    return zero
+
+
 @dataclass(frozen=True)
 class Semiring:
     """An (add, multiply) pair: its step compilers, identities and the facts about it.
@@ -78,13 +94,7 @@ class Semiring:
         >>> ring.zero_for(np.float32), ring.zero_for(np.int32)
         (-inf, -2147483648)
         """
-        dtype = np.dtype(dtype)
-        if dtype.kind in "iub" and np.isinf(self.zero):
-            if dtype.kind == "b":
-                return self.zero > 0
-            info = np.iinfo(dtype)
-            return info.min if self.zero < 0 else info.max
-        return self.zero
+        return identity_for(self.zero, dtype)
 
     def add(self, xp):
         """The semiring's add as a binary function on arrays of one shape.
@@ -188,8 +198,9 @@ def make_semiring(ops: sk.SemiringOps, zero, one, vjp=None, gradient=None,
     """
     if gradient is None and ops.select is not None:
         gradient = "select"
+    zero_for = partial(identity_for, zero)
     return Semiring(ops.name, partial(sk.compile_single, ops), partial(sk.compile_pair, ops),
-                    partial(sk.compile_nary, ops), zero=zero, one=one,
+                    partial(sk.compile_nary, ops, zero_for=zero_for), zero=zero, one=one,
                     accumulate=ops.accumulate, gradient=gradient, vjp=vjp, ops=ops,
                     ordered=ops.select is not None, integer_add=integer_add,
                     int_bound=int_bound)

@@ -24,6 +24,7 @@ from contract.tensors.creation import _RNG
 from contract.tensors.core import wrap
 from contract.tensors.ops.softmax import (implicit_dim, log_softmax as tensor_log_softmax,
                                           softmax as tensor_softmax)
+from contract.tensors.dispatch import overridable
 
 _FLOAT32, _FLOAT64 = np.dtype("float32"), np.dtype("float64")
 
@@ -92,6 +93,7 @@ def _floating(input, what):
     return input._data
 
 
+@overridable
 def softplus(input, beta=1.0, threshold=20.0):
     """torch's ``F.softplus``: ``log(1 + exp(beta * x)) / beta``, and ``x`` where
     ``beta * x > threshold``; gradient ``sigmoid(beta * x)`` (1 past the threshold).
@@ -115,6 +117,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return record("Softplus", out, (input,), vjp)
 
 
+@overridable
 def logsigmoid(input):
     """torch's ``F.logsigmoid``: ``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))`` (stable);
     gradient ``sigmoid(-x)``.
@@ -139,6 +142,7 @@ _SQRT_HALF, _INV_SQRT_2PI = math.sqrt(0.5), 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_BETA, _TANH_KAPPA = math.sqrt(2.0 / math.pi), 0.044715
 
 
+@overridable
 def gelu(input, approximate="none"):
     """torch's ``F.gelu``: ``x * Phi(x)`` with ``Phi`` the normal CDF ``(1 + erf(x / sqrt 2)) / 2``,
     or ``approximate="tanh"``: ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``.
@@ -170,6 +174,7 @@ def gelu(input, approximate="none"):
     return record("Gelu", out.astype(x.dtype, copy=False), (input,), vjp)
 
 
+@overridable
 def dropout(input, p=0.5, training=True, inplace=False):
     """torch's ``F.dropout``: zero each element with probability ``p`` and scale the rest by
     ``1 / (1 - p)`` (training only); the mask comes from ``ct.manual_seed``'s generator.
@@ -195,6 +200,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input.mul_(mask) if inplace else input * mask
 
 
+@overridable
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch's ``F.softmax``: ``exp(x) / sum(exp(x))`` along ``dim`` (see ``ct.softmax``).
     ``_stacklevel`` is accepted as torch has it; the implicit-``dim`` warning always points
@@ -211,6 +217,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return tensor_softmax(input, dim, dtype)
 
 
+@overridable
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """torch's ``F.log_softmax``: ``x - logsumexp(x, dim)`` (see ``ct.log_softmax``).
 

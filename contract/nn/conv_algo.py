@@ -44,7 +44,7 @@ import numpy as np
 
 from contract.errors import ContractError
 from contract.nn import fft_conv, winograd
-from contract.nn.windows import as_tuple, pad_pairs
+from contract.nn.windows import as_tuple, output_shape, pad_pairs
 from contract._util.parallel import single_threaded_blas
 from contract.engine.api import einsum
 from contract.engine.api import plan
@@ -158,8 +158,7 @@ def choose(x_shape, w_shape, stride, dilation, pairs, groups, dtype, rates=None,
         raise ContractError(f"CONTRACT_CONV_ALGO must be one of {', '.join(ALGORITHMS)}, "
                             f"got {forced!r}")
     dtype, kernel = np.dtype(dtype), tuple(w_shape[2:])
-    out = tuple(s + a + b - d * (k - 1) for s, (a, b), k, d
-                in zip(x_shape[2:], pairs, kernel, dilation))
+    out = _output(x_shape, kernel, stride, dilation, pairs)
     found = []
     if not (forced == "im2col" or dtype.kind not in "fc" or 0 in x_shape or min(out) < 1):
         if winograd.applies(kernel, stride, dilation):
@@ -207,16 +206,19 @@ def estimate(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
     d = len(w_shape) - 2
     stride, dilation = as_tuple(stride, d, "stride"), as_tuple(dilation, d, "dilation")
     pairs = pad_pairs(padding, d)
-    kernel = tuple(w_shape[2:])
-    out = tuple(s + a + b - e * (k - 1) for s, (a, b), k, e
-                in zip(x_shape[2:], pairs, kernel, dilation))
-    found = [Choice("im2col")]
-    if winograd.applies(kernel, stride, dilation):
-        found += [Choice("winograd", winograd.Spec.of(kernel, pairs, groups, t))
-                  for t in candidates(kernel, dtype)]
-    if fft_conv.applies(stride, dtype):
-        found.append(Choice("fft", fft_conv.FFTSpec.of(kernel, pairs, dilation, groups)))
+    found = choose(x_shape, w_shape, stride, dilation, pairs, groups, dtype, forced="",
+                   priced=False)
+    out = _output(x_shape, tuple(w_shape[2:]), stride, dilation, pairs)
     return _priced(found, x_shape, w_shape, rates, stride, out, groups)
+
+
+def _output(x_shape, kernel, stride, dilation, pairs):
+    """The output's spatial shape (torch's floor rule over the padded input), or zeros
+    where the window does not fit (then only im2col, which says why, applies)."""
+    padded = tuple(s + a + b for s, (a, b) in zip(x_shape[2:], pairs))
+    if any(n < d * (k - 1) + 1 for n, k, d in zip(padded, kernel, dilation)):
+        return (0,) * len(kernel)
+    return output_shape(padded, kernel, stride, dilation)
 
 
 # -- calibration ------------------------------------------------------------------------------

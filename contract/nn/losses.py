@@ -38,6 +38,7 @@ from contract.tensors.ops.softmax import along_rows, exp_rows, log_softmax
 from contract.tensors.core import Tensor, _xp_of
 from contract.tensors.core import wrap
 from contract.nn.activations import logsigmoid
+from contract.tensors.dispatch import overridable
 
 _REDUCTIONS = ("none", "mean", "sum")
 _FLOAT16, _FLOAT32, _FLOAT64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
@@ -244,6 +245,7 @@ def _ce_probabilities(input, target, weight, ignore_index, reduction, smoothing)
         return total / count if count else total * math.nan
 
 
+@overridable
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """torch's ``F.cross_entropy``: ``-log softmax(input)[target]`` (class indices, ``ignore_index``)
@@ -270,6 +272,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return _ce_indices(input, target, weight, ignore_index, reduction, float(label_smoothing))
 
 
+@overridable
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """torch's ``F.nll_loss``: ``-input[n, target[n]]`` weighted by ``weight[target[n]]``;
@@ -337,6 +340,7 @@ def _pointwise(what, input, target, weight, reduction, power):
         return total / (weight.sum() if weight is not None else float(diff.numel()))
 
 
+@overridable
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """torch's ``F.mse_loss``: the mean (or sum) of ``(input - target)^2``, the einsum
     ``ab,ab->`` of the difference with itself; ``weight`` (input's shape) weights each term.
@@ -350,6 +354,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
                       _reduction(size_average, reduce, reduction), 2)
 
 
+@overridable
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """torch's ``F.l1_loss``: the mean (or sum) of ``|input - target|``.
 
@@ -362,6 +367,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
                       _reduction(size_average, reduce, reduction), 1)
 
 
+@overridable
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """torch's ``F.binary_cross_entropy_with_logits``: ``(1 - t) * x - log_sigmoid(x)`` per

@@ -31,10 +31,12 @@ from contract.errors import ContractError, ShapeError
 from contract.tensors.ops.softmax import along_rows, ones_vector, row_blocks, vector_norm
 from contract.tensors.core import Tensor, _xp_of
 from contract.autograd.versions import note_write
+from contract.tensors.dispatch import overridable
 
 _FLOAT16, _FLOAT32 = np.dtype("float16"), np.dtype("float32")
 
 
+@overridable
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """torch's ``F.normalize``: ``input / max(||input||_p, eps)`` along ``dim``.
 
@@ -151,6 +153,7 @@ def _ln_backward(x, w, mean, rstd, g, need):
     return gx, gw, gb
 
 
+@overridable
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """torch's ``F.layer_norm``: ``(x - mean) / sqrt(var + eps) * weight + bias`` over the last
     ``len(normalized_shape)`` dims (biased variance), differentiable in all three.
@@ -202,6 +205,7 @@ def _update_running(running, value, momentum):
     note_write(data)
 
 
+@overridable
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """torch's ``F.batch_norm`` over input ``(N, C, ...)``: per channel ``(x - mean) /

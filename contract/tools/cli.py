@@ -198,6 +198,11 @@ def _version() -> str:
 def _run_explain(args) -> int:
     from contract.tools.program import explain_program, is_function_ref
     if is_function_ref(args.equation):              # module:function -> its compiled program
+        unused = [name for name, given in (("--plot", args.plot), ("--size", args.size),
+                                           ("--semiring", args.semiring != "real")) if given]
+        if unused:
+            raise ContractError(f"{', '.join(unused)} apply to an equation, not to a "
+                                f"function's compiled program ({args.equation})")
         return explain_program(args)
     from contract.tools.explain import checked_plan, explain, plot_tree
     from contract.tools.outputs import check_plot

@@ -10,13 +10,11 @@ step 1  kl,ki->il  gemm  80 flops  -> (2, 5)
     └── #1 jk (3, 4)
 """
 import math
-import textwrap
 from dataclasses import dataclass
-from math import prod
 from typing import Optional, Tuple
 
 from contract.engine.api import plan as make_plan
-from contract.engine.describe import format_plan, memory_note
+from contract.engine.describe import format_plan
 from contract.errors import ContractError
 
 
@@ -86,29 +84,22 @@ def _node_text(plan, node: TreeNode) -> str:
 def format_tree(plan) -> str:
     """The contraction tree drawn with box-drawing characters, root first."""
     lines = []
-
-    def walk(node, prefix, last, root):
+    stack = [(contraction_tree(plan), "", True, True)]      # no recursion: deep trees
+    while stack:
+        node, prefix, last, root = stack.pop()
         branch = "" if root else ("└── " if last else "├── ")
         lines.append(prefix + branch + _node_text(plan, node))
         below = prefix + ("" if root else ("    " if last else "│   "))
-        for k, child in enumerate(node.children):
-            walk(child, below, k == len(node.children) - 1, False)
-    walk(contraction_tree(plan), "", True, True)
+        n = len(node.children)
+        stack.extend((child, below, k == n - 1, False)
+                     for k, child in reversed(list(enumerate(node.children))))
     return "\n".join(lines)
-
-
-def naive_flops(plan) -> int:
-    """FLOPs of contracting everything in one step (opt_einsum's naive cost)."""
-    bound = plan._bound
-    labels = {x for term in bound.terms for x in term}
-    inner = bool(labels - set(bound.output))
-    return prod(bound.sizes[x] for x in labels) * (max(1, len(bound.terms) - 1) + inner)
 
 
 def format_totals(plan) -> str:
     """Totals: FLOPs (and log10), speed-up over one naive step, largest intermediate (log2)."""
     flops, largest = plan.flops, plan.largest_intermediate
-    naive = naive_flops(plan)
+    naive = plan.naive_flops
     lines = [f"steps {len(plan.steps)}   kernels " + ", ".join(
         f"{k} x{n}" for k, n in _kernel_counts(plan).items())]
     lines.append(f"flops {flops} (log10 {math.log10(flops):.2f})" if flops else "flops 0")
@@ -116,13 +107,7 @@ def format_totals(plan) -> str:
         lines[-1] += f"   naive one-step {naive} ({times(naive, flops)} more)"
     lines.append(f"largest intermediate {largest} elements"
                  + (f" (log2 {math.log2(largest):.1f})" if largest else ""))
-    if memory_note(plan):
-        free = plan.unlimited
-        lines += textwrap.wrap(f"without memory_limit: flops {free.flops} "
-                               f"({times(flops, free.flops)} fewer), largest intermediate "
-                               f"{free.largest_intermediate} elements; ct.slice_plan keeps "
-                               f"that path within the limit", 96)
-    return "\n".join(lines)
+    return "\n".join(lines)       # what memory_limit cost: in the step table's note
 
 
 def _power(exponent: float) -> str:

@@ -229,3 +229,34 @@ def test_ops_that_refuse_zeros_are_traced_on_other_stand_ins():
         assert got.tolist() == want.tolist()
     with pytest.raises(ct.ContractError, match="division by zero"):
         f(a, ct.tensor([1, 0, 1]))              # the replay refuses what eager refuses
+
+
+def test_a_network_traced_under_no_grad_records_no_graph():
+    def fn(a, b):
+        with ct.no_grad():
+            return a @ b
+    a = ct.randn(3, 4, dtype=ct.float64, requires_grad=True)
+    b = ct.randn(4, 2, dtype=ct.float64, requires_grad=True)
+    got = ct.compile(fn)(a, b)
+    assert not got.requires_grad and got.grad_fn is None and not fn(a, b).requires_grad
+    np.testing.assert_allclose(got.numpy(), (a @ b).detach().numpy(), rtol=1e-12)
+
+
+def test_a_constant_chain_past_52_labels_folds_into_one_network():
+    rng = np.random.default_rng(60)
+    ws = [ct.tensor(rng.uniform(0.5, 1.0, (2, 2))) for _ in range(60)]
+
+    def fn(x):
+        for w in ws:
+            x = x @ w
+        return x
+    x = ct.tensor(rng.uniform(0.5, 1.0, (1, 2)))
+    f = ct.compile(fn)
+    np.testing.assert_allclose(f(x).numpy(), fn(x).numpy(), rtol=1e-10)
+    assert len(f.program(x).networks) == 1
+
+
+def test_squeeze_of_a_0d_intermediate_is_a_no_op_as_eager():
+    f = ct.compile(lambda x: (x * 3).squeeze(0))
+    x = ct.tensor(2.)
+    assert f(x).item() == 6.0 and f(x).shape == ()

@@ -131,3 +131,14 @@ def test_each_pass_picks_its_own_algorithm(monkeypatch):
     assert picks((2, 2, 8, 8), (2, 2, 3, 3), 1) == (None, None, None)
     monkeypatch.setenv("CONTRACT_CONV_ALGO", "fft")
     assert all(c.name == "fft" for c in picks((2, 2, 8, 8), (2, 2, 3, 3), 1))
+
+
+def test_estimate_prices_a_strided_im2col_on_its_own_output():
+    """The output shape follows the stride (torch's floor rule), as ``choose`` prices it."""
+    from contract.nn import conv_algo
+    rates = conv_algo.EXAMPLE_RATES
+    (only,) = conv_algo.estimate((1, 16, 64, 64), (16, 16, 3, 3), stride=2, padding=1,
+                                 rates=rates)
+    expected = conv_algo.im2col_seconds(rates, (1, 16, 64, 64), (16, 16, 3, 3), (32, 32),
+                                        (2, 2), 1)
+    assert only.name == "im2col" and only.seconds == pytest.approx(expected)

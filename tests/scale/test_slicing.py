@@ -168,3 +168,17 @@ def test_str_reports_the_slicing():
     text = str(sp)
     assert "sliced labels" in text and "overhead" in text and "per-slice plan" in text
     assert repr(sp).startswith("<SlicedPlan")
+
+
+@pytest.mark.parametrize("semiring", ["real", "maxplus"])
+def test_a_repeated_output_label_embeds_on_dask_too(semiring):
+    """The output's diagonal embedding goes through the backend (fill: the semiring's zero),
+    so a Dask operand works as a NumPy one does."""
+    da = pytest.importorskip("dask.array")
+    x = np.array([1.0, 2.0])
+    sp = ct.slice_plan("i->ii", (2,), memory_limit=4, semiring=semiring)
+    expected = np.asarray(sp(x))
+    np.testing.assert_array_equal(np.asarray(sp(da.from_array(x, chunks=1)).compute()),
+                                  expected)
+    zero = 0.0 if semiring == "real" else -np.inf
+    assert expected[0, 1] == zero and expected[1, 1] == 2.0

@@ -102,3 +102,16 @@ def test_registering_twice_or_a_bad_gradient_is_refused():
         ct.register_semiring(bad)
     with pytest.raises(ct.ContractError, match="Semiring record"):
         ct.register_semiring("foo")
+
+
+def test_a_callable_accumulate_works_in_n_ary_steps_and_slices():
+    """The running reduction of an n-ary step starts from the record's zero, not from a
+    table of ufunc names (a callable accumulate has none)."""
+    ops = SemiringOps("user-callable-acc", _max, "add", lambda xp, a, b: xp.maximum(a, b))
+    ring = make_semiring(ops, zero=-np.inf, one=0.0)
+    a, b, c = _operands(4)
+    got = ct.einsum(EQUATION, a, b, c, semiring=ring, optimize=[(0, 1, 2)])
+    np.testing.assert_allclose(got, _reference(a, b, c))
+    ints = [np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4), np.ones((4, 2), int)]
+    got = ct.einsum(EQUATION, *ints, semiring=ring, optimize=[(0, 1, 2)])
+    np.testing.assert_array_equal(got, _reference(*ints))

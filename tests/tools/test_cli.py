@@ -88,3 +88,20 @@ def test_python_dash_m_runs():
                            "2x2"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "sum" in done.stdout
+
+
+def test_explain_of_a_function_refuses_equation_only_options(capsys):
+    for extra in (["--plot", "t.png"], ["--semiring", "maxplus"], ["--size", "p=2"]):
+        status = main(["explain", "examples.compiled_programs:chain", "--shapes", "4x4", "4x4",
+                       "4"] + extra)
+        err = capsys.readouterr().err
+        assert status == 2 and extra[0] in err and "compiled program" in err
+
+
+def test_explain_draws_a_deep_tree_without_recursion():
+    import contract as ct
+    from contract.tools.explain import format_tree
+    n = 1200
+    eq = ",".join(f"a{k} a{k + 1}" for k in range(n)) + f" -> a0 a{n}"
+    plan = ct.plan(eq, *[(1, 1)] * n, optimize=[(0, 1)] * (n - 1))
+    assert len(format_tree(plan).splitlines()) == 2 * n - 1

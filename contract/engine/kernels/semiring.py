@@ -307,8 +307,10 @@ def compile_pair(ops, la, lb, keep, sizes, track=False) -> Kernel:
     return Kernel(f"{ops.name}-{name}", pair, out)
 
 
-def compile_nary(ops, terms, out, sizes=None, track=False) -> Kernel:
-    """Three or more operands in one step: blocked broadcasting over all labels."""
+def compile_nary(ops, terms, out, sizes=None, track=False, zero_for=None) -> Kernel:
+    """Three or more operands in one step: blocked broadcasting over all labels.
+    ``zero_for(dtype)``: the semiring's zero as ``dtype`` holds it (the Semiring record's
+    ``zero_for``), which starts the running reduction."""
     terms = tuple(tuple(t) for t in terms)
     out = tuple(out)
     reduced = tuple(dict.fromkeys(x for t in terms for x in t if x not in out))
@@ -323,11 +325,11 @@ def compile_nary(ops, terms, out, sizes=None, track=False) -> Kernel:
         full = [arr.transpose(p) if p is not None else arr for arr, (p, _) in zip(arrays, views)]
         full = [arr[index] for arr, (_, index) in zip(full, views)]
         return _nary_blocks(ops, xp, full, [dims[x] for x in space], len(out), track,
-                            reduced, out)
+                            reduced, out, zero_for)
     return Kernel(f"{ops.name}-nary", nary, out)
 
 
-def _nary_blocks(ops, xp, full, shape, n_out, track, reduced, out):
+def _nary_blocks(ops, xp, full, shape, n_out, track, reduced, out, zero_for):
     """Walk blocks of the full product space: loop the leading axes, chunk one axis."""
     limit = block_limit()
     split, tail = len(shape), 1
@@ -336,7 +338,7 @@ def _nary_blocks(ops, xp, full, shape, n_out, track, reduced, out):
         tail *= shape[split]
     chunk = 1 if split == 0 else max(1, limit // tail)
     dtype = xp.result_type(*full)
-    value = xp.full(tuple(shape[:n_out]), _zero_value(ops, dtype), dtype=dtype)
+    value = xp.full(tuple(shape[:n_out]), zero_for(dtype), dtype=dtype)
     index = xp.zeros(tuple(shape[:n_out]), dtype=np.intp) if track else None
     loops = [range(s) for s in shape[:max(0, split - 1)]]
     last = range(0, shape[split - 1], chunk) if split > 0 else [None]
@@ -398,18 +400,3 @@ def _improves(ops, xp, best, target):
     if best.dtype.kind in "fc":
         wins |= xp.isnan(best) & ~xp.isnan(target)
     return wins
-
-
-def _zero_value(ops, dtype):
-    """The reduce identity, clipped to what ``dtype`` holds (ints: their extreme)."""
-    name = getattr(ops.accumulate, "__name__", ops.accumulate)
-    zero = {"maximum": -np.inf, "minimum": np.inf, "logaddexp": -np.inf}[name]
-    if ops.combine == "multiply" and ops.accumulate == "maximum":
-        zero = 0
-    dtype = np.dtype(dtype)
-    if dtype.kind in "iu" and zero != 0:
-        info = np.iinfo(dtype)
-        return info.min if zero < 0 else info.max
-    if dtype.kind == "b":
-        return zero > 0
-    return zero

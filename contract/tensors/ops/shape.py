@@ -117,17 +117,25 @@ def flatten(input, start_dim=0, end_dim=-1):
     >>> ct.flatten(x).shape, x.flatten(1).shape, x.flatten(0, 1).shape
     (ct.Size([24]), ct.Size([2, 12]), ct.Size([6, 4]))
     """
-    s, e = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
-    if input.ndim == 0:
-        return reshape(input, 1)
+    return reshape(input, flattened_shape(tuple(input.shape), start_dim, end_dim))
+
+
+def flattened_shape(shape, start_dim, end_dim):
+    """The shape ``flatten(start_dim, end_dim)`` gives (a 0-d shape becomes ``(1,)``).
+
+    >>> flattened_shape((2, 3, 4), 1, -1), flattened_shape((), 0, -1)
+    ((2, 12), (1,))
+    """
+    s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
+    if not shape:
+        return (1,)
     if s > e:
         raise ContractError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
                             f"after end_dim ({end_dim})")
-    shape = input.shape
     merged = 1
     for n in shape[s:e + 1]:
         merged *= n                     # not -1: a zero-size tensor cannot infer it
-    return reshape(input, shape[:s] + (merged,) + shape[e + 1:])
+    return shape[:s] + (merged,) + shape[e + 1:]
 
 
 def permute(input, *dims):
@@ -199,13 +207,21 @@ def squeeze(input, dim=None):
     >>> ct.squeeze(x).shape, x.squeeze(0).shape, x.squeeze(1).shape
     (ct.Size([3]), ct.Size([3, 1]), ct.Size([1, 3, 1]))
     """
-    shape = input.shape
+    return _reshaped(input, squeezed_shape(tuple(input.shape), dim), copy=True)
+
+
+def squeezed_shape(shape, dim=None):
+    """The shape ``squeeze(dim)`` gives: size-1 axes dropped (those of ``dim``, or all).
+
+    >>> squeezed_shape((1, 3, 1)), squeezed_shape((1, 3, 1), 1), squeezed_shape((), 0)
+    ((3,), (1, 3, 1), ())
+    """
     if dim is None:
         dims = {k for k, n in enumerate(shape) if n == 1}
     else:
-        dims = {_dim(d, input.ndim) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
-        dims = {k for k in dims if k < input.ndim and shape[k] == 1}   # 0-d: dim 0 is a no-op
-    return _reshaped(input, tuple(n for k, n in enumerate(shape) if k not in dims), copy=True)
+        dims = {_dim(d, len(shape)) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
+        dims = {k for k in dims if k < len(shape) and shape[k] == 1}   # 0-d: dim 0 is a no-op
+    return tuple(n for k, n in enumerate(shape) if k not in dims)
 
 
 def expand(input, *sizes):

@@ -40,6 +40,7 @@ from contract.errors import ContractError
 from contract.tensors.ops.reduce import reduce_dims, reduce_equation
 from contract.tensors.core import Tensor, _dim, _xp_of
 from contract.tensors.ops.complex import unit_phase
+from contract.tensors.dispatch import overridable
 
 _FLOAT16, _FLOAT32, _FLOAT64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 _BUFFERED_ROWS = (256, 8192)   # row lengths for which _along_rows sets NumPy's buffer size
@@ -301,6 +302,7 @@ def _softmax_like(name, input, dim, dtype, forward, backward):
     return record(name.capitalize().replace("_s", "S"), out, (input,), vjp)
 
 
+@overridable
 def softmax(input, dim=None, dtype=None):
     """torch's ``softmax(input, dim, dtype=None)``: ``exp(x) / sum(exp(x))`` along ``dim``.
 
@@ -313,6 +315,7 @@ def softmax(input, dim=None, dtype=None):
     return _softmax_like("softmax", input, dim, dtype, softmax_array, _softmax_vjp)
 
 
+@overridable
 def log_softmax(input, dim=None, dtype=None):
     """torch's ``log_softmax(input, dim, dtype=None)``: ``x - logsumexp(x, dim)`` (log semiring).
 
@@ -365,6 +368,7 @@ def _phase(xp, x):
     return unit_phase(xp, x, xp.abs(x))
 
 
+@overridable
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """torch's ``linalg.vector_norm``: ``sum(|x|^ord)^(1/ord)`` over ``dim`` (all when None);
     ``ord`` is any number, ``inf`` / ``-inf`` (max / min of ``|x|``) or 0 (non-zero count).

@@ -21,9 +21,7 @@ DESCRIPTION = "softmax, log_softmax, cross_entropy and layer_norm (fwd / fwd+bwd
 
 
 def _torch():
-    import torch
-    from contract._util.parallel import workers
-    torch.set_num_threads(workers())
+    import torch      # its threads: --threads pins them for a run (runner.pinned_threads)
     return torch
 
 
