@@ -13,8 +13,8 @@ import numpy as np
 from contract.backends import backend_for
 from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.engine.argmax import einsum_argmax
-from contract.engine.cache import cached_plan, lookup
-from contract.engine.operands import (as_array, run_plan, special_type,
+from contract.engine.cache import lookup
+from contract.engine.operands import (as_array, run_arrays, run_plan, special_type,
                                       split_arguments, to_arrays)
 from contract.engine.numpy_options import check_casting, copy_into, numpy_keywords, ordered
 from contract.engine.plan import Plan, check_out
@@ -53,38 +53,35 @@ def einsum(*args, optimize="auto", semiring="real", dtype=None, memory_limit=Non
         if out is not None and argmax:
             raise ContractError("out= is not supported with argmax=True")
     if (out is None and not sizes and not argmax and args and type(args[0]) in _EQUATIONS
-            and type(optimize) is str and memory_limit is None
-            and order is None and casting is None):
-        found = _cached_call(args, optimize, semiring, dtype, memory_limit)
+            and type(optimize) is str and memory_limit is None and order is None
+            and casting is None and type(dtype) in _PLAIN and type(semiring) in _PLAIN):
+        found = _cached_call(args, optimize, semiring, dtype)
         if found is not None:
             return found
     return _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out,
                         order, casting)
 
 
-def _cached_call(args, optimize, semiring, dtype, memory_limit):
-    """The cached-plan path for NumPy operands, keyed as :func:`~contract.engine.cache.plan_key`
-    keys plain options; None when an operand is not a NumPy array (or an option unhashable)."""
+def _cached_call(args, optimize, semiring, dtype):
+    """The cached-plan path for NumPy operands and plain (str / None) options, keyed as
+    :func:`~contract.engine.cache.plan_key` keys them; None when an operand is not a NumPy
+    array."""
     ops = args[1:]
     if len(ops) == 2:                    # the common call, keyed without a loop
         a, b = ops
         if type(a) is not _NDARRAY or type(b) is not _NDARRAY:
             return None
-        key = (args[0], optimize, semiring, dtype, memory_limit, None, a.shape, b.shape)
+        key = (args[0], optimize, semiring, dtype, None, None, a.shape, b.shape)
         dtypes = (a.dtype, b.dtype)
     else:
-        key = (args[0], optimize, semiring, dtype, memory_limit, None)
+        key = (args[0], optimize, semiring, dtype, None, None)
         dtypes = ()
         for op in ops:
             if type(op) is not _NDARRAY:
                 return None
             key += (op.shape,)
             dtypes += (op.dtype,)
-    try:
-        found = lookup(key)
-    except TypeError:            # an unhashable semiring or dtype: the general path
-        return None
-    return found.execute(_NUMPY, ops, dtypes)
+    return lookup(key).execute(_NUMPY, ops, dtypes)
 
 
 def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, out=None,
@@ -103,22 +100,23 @@ def _einsum_slow(args, optimize, semiring, dtype, memory_limit, argmax, sizes, o
     shapes = [np.shape(a) for a in arrays]
     if casting is not None:
         check_casting(casting, [np.dtype(a.dtype) for a in arrays], dtype)
-    if memory_limit is None:
-        found = cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
-    else:
-        found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
-        if isinstance(found, SlicedPlan):
-            return _run_sliced(found, arrays if entry is None else operands, out)
-    options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
-    ops = arrays if entry is None else operands
+    found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+    if isinstance(found, SlicedPlan):
+        return _run_sliced(found, arrays if entry is None else operands, out)
+    if entry is not None:
+        if out is not None and casting not in (None, "safe"):
+            raise ContractError(f"out must be an array of the operands' kind ({entry.kind.__name__}"
+                                f" operands give a new {entry.kind.__name__}), got "
+                                f"{type(out).__name__}")
+        options = {"optimize": optimize, "semiring": semiring, "dtype": dtype}
+        return ordered(run_plan(found, operands, options, out=out), order, arrays)
     if out is None or casting in (None, "safe"):
-        value = run_plan(found, ops, options, out=out)
+        value = run_arrays(found, arrays, out)
         return value if out is not None else ordered(value, order, arrays)
-    kind = backend_for(arrays).xp.ndarray if entry is None else None
-    if kind is None or not isinstance(out, kind):
+    if not isinstance(out, backend_for(arrays).xp.ndarray):
         raise ContractError(f"out must be an array of the operands' kind, got "
                             f"{type(out).__name__}")
-    return copy_into(out, run_plan(found, ops, options), casting)
+    return copy_into(out, run_arrays(found, arrays), casting)
 
 
 def einsum_path(*args, optimize="greedy", memory_limit=None, **sizes):
@@ -212,12 +210,9 @@ def plan(equation, *operands_or_shapes, optimize="auto", semiring="real", dtype=
             array = as_array(entry.array(item) if entry else item, i)
             shapes.append(tuple(array.shape))
             dtypes.append(np.dtype(array.dtype))
-    if memory_limit is None:
-        found = cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
-    else:
-        found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
-        if isinstance(found, SlicedPlan):
-            return found
+    found = fitting_plan(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+    if isinstance(found, SlicedPlan):
+        return found
     if len(dtypes) == len(shapes):
         found._policy(tuple(dtypes))     # operands given: refuse a dtype= they cannot take now
     return found

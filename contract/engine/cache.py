@@ -43,6 +43,9 @@ def _part(value):
     return (type(value), value)
 
 
+option_part = _part      # for keys written inline by the callers on a hot path
+
+
 def _value(part):
     """The option value back from :func:`_part` (lists come back as tuples)."""
     if type(part) is tuple and len(part) == 2 and isinstance(part[0], type):
@@ -65,12 +68,25 @@ def plan_key(equation, shapes, optimize="auto", semiring="real", dtype=None,
             _part(sizes) if sizes else None) + tuple(tuple(s) for s in shapes)
 
 
+def options(key):
+    """``(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)`` back from a
+    key of :func:`plan_key`."""
+    equation, optimize, semiring, dtype, memory_limit, sizes = map(_value, key[:6])
+    return equation, key[6:], optimize, semiring, dtype, memory_limit, sizes
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def lookup(key):
-    """The Plan for ``key`` (from :func:`plan_key`), built on a miss."""
-    equation, optimize, semiring, dtype, memory_limit, sizes = map(_value, key[:6])
-    return build_plan(as_equation(equation, len(key) - 6), key[6:], optimize, semiring, dtype,
+    """The Plan for ``key`` (from :func:`plan_key`), built on a miss.  A plan under a
+    ``memory_limit`` knows the unlimited plan (the cached one) when that is cheaper, so
+    ``str(plan)`` can say what the limit cost."""
+    equation, shapes, optimize, semiring, dtype, memory_limit, sizes = options(key)
+    plan = build_plan(as_equation(equation, len(shapes)), shapes, optimize, semiring, dtype,
                       memory_limit, sizes)
+    if memory_limit is not None and not (isinstance(optimize, tuple) or optimize is False):
+        free = lookup(key[:4] + (None,) + key[5:])
+        plan.unlimited = free if free.flops < plan.flops else None
+    return plan
 
 
 def cached_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
@@ -89,9 +105,14 @@ def cached_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
     return lookup(key)
 
 
+DERIVED = []      # caches of things derived from plans, keyed by plan_key (cleared with it)
+
+
 def clear():
-    """Forget every cached plan."""
+    """Forget every cached plan (and what was derived from them)."""
     lookup.cache_clear()
+    for derived in DERIVED:
+        derived.cache_clear()
 
 
 def size() -> int:

@@ -155,7 +155,13 @@ def run_plan(plan, operands, options=None, out=None):
         return entry.run(plan, operands, options or {})
     arrays = to_arrays(operands)
     plan.check_shapes(arrays)
+    return run_arrays(plan, arrays, out)
+
+
+def run_arrays(plan, arrays, out=None):
+    """Run ``plan`` on arrays of the shapes it was built for (read by :func:`to_arrays`):
+    on their backend, as that backend's arrays."""
     backend = backend_for(arrays)
     arrays = [backend.asarray(a) if not hasattr(a, "__array_namespace__") and
               not isinstance(a, _NDARRAY) else a for a in arrays]
-    return plan.execute(backend, arrays, tuple(np.dtype(a.dtype) for a in arrays), out=out)
+    return plan.execute(backend, arrays, tuple([a.dtype for a in arrays]), out=out)

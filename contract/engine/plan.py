@@ -176,10 +176,10 @@ class Plan:
     array([12., 12., 12., 12., 12.])
     """
 
-    #: ``memory_limit`` it was built with, and the path the optimizer finds without it when
-    #: the limit forced a costlier one (``str(plan)`` says so)
+    #: ``memory_limit`` it was built with, and the (cached) plan without it when the limit
+    #: forced a costlier path (``str(plan)`` says so)
     memory_limit: Optional[int] = None
-    unlimited: Optional[PathResult] = None
+    unlimited: Optional["Plan"] = None
 
     def __init__(self, equation, bound: Bound, found: PathResult, shapes, semiring, dtype,
                  optimize):
@@ -486,17 +486,6 @@ def build_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
     if dtype is not None:
         dtype = as_dtype(dtype, torch_names=False)
     plan = Plan(equation, bound, found, shapes, ring, dtype, optimize)
-    if memory_limit is not None:
-        plan.memory_limit = memory_limit
-        plan.unlimited = _unlimited(bound, optimize, found)
+    plan.memory_limit = memory_limit      # the plan cache sets .unlimited when it is cheaper
     return plan
-
-
-def _unlimited(bound, optimize, found) -> Optional[PathResult]:
-    """The path ``optimize`` finds with no memory limit, when it costs fewer FLOPs than
-    ``found`` (the path under the limit), else None."""
-    if isinstance(optimize, tuple) or optimize is False or found.flops == 0:
-        return None
-    free = find_path(bound.terms, bound.output, bound.sizes, optimize, None)
-    return free if free.flops < found.flops else None
 

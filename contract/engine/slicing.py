@@ -24,7 +24,7 @@ backward).
 """
 import itertools
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from math import ceil, prod
 from typing import Tuple
 
@@ -34,10 +34,10 @@ from contract._util.progress import progress_bar
 from contract.backends import backend_for
 from contract.engine.argmax import finish
 from contract.engine.bind import bind
-from contract.engine.cache import cached_plan, plan_key
+from contract.engine.cache import CACHE_SIZE, DERIVED, cached_plan, options, plan_key
 from contract.engine.distributed import run_slices
 from contract.engine.operands import as_equation, special_type, to_arrays
-from contract.engine.paths import check_request
+from contract.engine.paths import check_request, resolve_memory_limit
 from contract.engine.plan import Plan, make_policy
 from contract.engine.semirings import get_semiring, is_registered
 from contract.engine.slice_search import (Slicing, cotengra_optimizer, gradient_slicing,
@@ -115,13 +115,9 @@ def resolve_limit(memory_limit, shapes):
     >>> resolve_limit("max_input", [(2, 3), (4,)]), resolve_limit(7, [])
     (6, 7)
     """
-    if isinstance(memory_limit, str):
-        if memory_limit != "max_input":
-            raise ContractError(f"memory_limit must be a positive int (elements), None or "
-                                f"'max_input', got {memory_limit!r}")
-        return max((prod(s) for s in shapes), default=1) or 1
-    check_request(None, 0, memory_limit)
-    return memory_limit
+    limit = resolve_memory_limit(memory_limit, shapes)
+    check_request(None, 0, limit)
+    return limit
 
 
 def smallest_bound(shapes, bound):
@@ -382,14 +378,11 @@ class _Unsliced:
         return self.chosen.largest
 
 
-_AUTO = {}              # plan_key -> the SlicedPlan standing in for that plan
-AUTO_CACHE_SIZE = 256
-
-
 def fitting_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
                  memory_limit=None, sizes=None):
     """The plan for these options, or, when no path keeps every array within
-    ``memory_limit``, a :class:`SlicedPlan` that does (its ``auto`` is True).
+    ``memory_limit``, a :class:`SlicedPlan` that does (its ``auto`` is True).  The decision
+    is cached under the plan cache's key (cleared with it): a repeated call does one lookup.
 
     A path that only fits by contracting the rest in one many-operand step (opt_einsum's
     answer to a limit it cannot meet pairwise) does not count as fitting: its cost is
@@ -399,10 +392,27 @@ def fitting_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
     >>> type(p).__name__, p.auto, p.largest_intermediate <= 512
     ('SlicedPlan', True, True)
     """
+    if memory_limit is None:
+        return cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
+    try:
+        key = plan_key(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+        hash(key)
+    except TypeError:            # an unhashable option (an optimizer object): plan afresh
+        return _fitting(equation, shapes, optimize, semiring, dtype, memory_limit, sizes)
+    return _fitting_cached(key)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _fitting_cached(key):
+    return _fitting(*options(key))
+
+
+DERIVED.append(_fitting_cached)
+
+
+def _fitting(equation, shapes, optimize, semiring, dtype, memory_limit, sizes):
     limit = resolve_limit(memory_limit, shapes)
     free = cached_plan(equation, shapes, optimize, semiring, dtype, None, sizes)
-    if limit is None:
-        return free
     _check_limit(limit, shapes, free._bound)
     if free.largest_intermediate <= limit:
         return free
@@ -413,17 +423,7 @@ def fitting_plan(equation, shapes, optimize="auto", semiring="real", dtype=None,
     if found is not None and found.largest_intermediate <= limit and (
             optimize is False or all(len(s.operands) <= 2 for s in found.steps)):
         return found
-    key = plan_key(equation, shapes, optimize, semiring, dtype, limit, sizes)
-    try:
-        sliced_plan = _AUTO.get(key)
-    except TypeError:            # an unhashable option (an optimizer object): plan afresh
-        return SlicedPlan(equation, shapes, limit, optimize, semiring, dtype, sizes, auto=True)
-    if sliced_plan is None:
-        if len(_AUTO) >= AUTO_CACHE_SIZE:
-            _AUTO.pop(next(iter(_AUTO)))
-        sliced_plan = _AUTO[key] = SlicedPlan(equation, shapes, limit, optimize, semiring,
-                                              dtype, sizes, auto=True)
-    return sliced_plan
+    return SlicedPlan(equation, shapes, limit, optimize, semiring, dtype, sizes, auto=True)
 
 
 def slice_plan(equation, *operands_or_shapes, memory_limit, optimize="auto", semiring="real",

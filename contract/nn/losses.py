@@ -34,6 +34,7 @@ from contract.autograd import is_grad_enabled
 from contract.tensors.core import record
 from contract.engine.api import einsum
 from contract.errors import ContractError, ShapeError
+from contract.tensors.ops.reduce import reduce_equation
 from contract.tensors.ops.softmax import along_rows, exp_rows, log_softmax
 from contract.tensors.core import Tensor, _xp_of
 from contract.tensors.core import wrap
@@ -330,10 +331,10 @@ def _pointwise(what, input, target, weight, reduction, power):
             raise ShapeError(f"{what}(): weight must have the input's shape {tuple(input.shape)},"
                              f" got {tuple(weight.shape)}")
         factors += (weight,)
-    letters = "".join(chr(ord("a") + k) for k in range(diff.ndim))
+    summed = () if reduction == "none" else tuple(range(diff.ndim))
+    total = einsum(reduce_equation(diff.ndim, summed, len(factors)), *factors)   # cached text
     if reduction == "none":
-        return einsum(",".join([letters] * len(factors)) + "->" + letters, *factors)
-    total = einsum(",".join([letters] * len(factors)) + "->", *factors)
+        return total
     if reduction == "sum":
         return total
     with np.errstate(all="ignore"):

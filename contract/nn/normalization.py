@@ -238,7 +238,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ContractError(f"batch_norm(): expected more than 1 value per channel when "
                                 f"training, got input size {list(input.shape)}")
         mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, keepdim=True, correction=0)
+        centred = input - mean
+        var = (centred * centred).mean(dims, keepdim=True)      # biased: one more pass, not two
         if running_mean is not None:
             _update_running(running_mean, mean.detach()._data.reshape(channels), momentum)
         if running_var is not None:
@@ -248,9 +249,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise ContractError("batch_norm(): running_mean and running_var are needed when "
                                 "training=False")
-        mean = _channel_view(running_mean, input.ndim)
+        centred = input - _channel_view(running_mean, input.ndim)
         var = _channel_view(running_var, input.ndim)
-    out = (input - mean) / (var + eps).sqrt()
+    out = centred / (var + eps).sqrt()
     if weight is not None:
         out = out * _channel_view(weight, input.ndim)
     if bias is not None:

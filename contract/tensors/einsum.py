@@ -21,7 +21,7 @@ from contract.autograd.semiring_vjp import semiring_rule
 from contract.autograd.sliced_vjp import sliced_backward, sliced_forward
 from contract.backends import backend_for
 from contract.backends.numpy_backend import BACKEND as _NUMPY
-from contract.engine.cache import lookup
+from contract.engine.cache import lookup, option_part
 from contract.engine.operands import register_operand_type, weak_scalar
 from contract.tensors.core import Tensor, record
 
@@ -118,16 +118,10 @@ def run_equation(name, equation, *tensors, dtype=None):
     plan cache by the key :func:`~contract.engine.cache.plan_key` writes for them; the
     shapes in the key make the shape check unnecessary.
     """
-    arrays = [t._data for t in tensors]
-    key = (equation, "auto", "real", dtype, None, None)
-    dtypes = ()
-    for a in arrays:
-        key += (a.shape,)
-        dtypes += (a.dtype,)
-    found = lookup(key)
-    if all(type(a) is _NDARRAY for a in arrays):
-        return _recorded(found, tensors, arrays, _NUMPY, dtypes, name)
-    return einsum_tensors(found, tensors, name)
+    key = (equation, "auto", "real", None if dtype is None else option_part(dtype), None, None)
+    for t in tensors:
+        key += (t._data.shape,)
+    return run_plan_tensors(lookup(key), tensors, name)
 
 
 def run_plan_tensors(plan, tensors, name="Einsum"):

@@ -318,3 +318,29 @@ def test_many_single_letter_labels_beside_ellipsis_dimensions_plan_and_print():
     expected = a.reshape(a.shape[40:]) * b.reshape(b.shape[:20])
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     assert "…" in str(ct.plan(equation, a, b))
+
+
+def test_einsum_and_plan_with_a_dtype_object_share_one_cache_entry():
+    CACHE_MODULE.clear()
+    a = np.ones((3, 19))
+    ct.einsum("ij->j", a, dtype=np.float32)
+    ct.plan("ij->j", a, dtype=np.float32)
+    ct.einsum("ij->j", ct.tensor(a), dtype=np.float32)
+    assert CACHE_MODULE.size() == 1
+
+
+def test_a_memory_limited_call_decides_once_and_searches_each_path_once(monkeypatch):
+    from contract.engine import slicing
+    CACHE_MODULE.clear()
+    decided, searched = [], []
+    real_fitting, real_find = slicing._fitting, PLAN_MODULE.find_path
+    monkeypatch.setattr(slicing, "_fitting", lambda *a: decided.append(1) or real_fitting(*a))
+    monkeypatch.setattr(PLAN_MODULE, "find_path",
+                        lambda *a, **k: searched.append(a[4]) or real_find(*a, **k))
+    eq, shapes = "bc,c,ac,ac,ad->bd", [(3, 13), (13,), (13, 13), (13, 13), (13, 13)]
+    arrays = [np.ones(s) for s in shapes]
+    for _ in range(3):
+        ct.einsum(eq, *arrays, memory_limit=169)
+    assert len(decided) == 1
+    assert sorted(searched, key=str) == [169, None]       # the limited and the free path
+    assert ct.plan(eq, *shapes, memory_limit=169).unlimited is ct.plan(eq, *shapes)

@@ -11,9 +11,7 @@ tensor(6.)
 """
 from functools import lru_cache
 
-from contract.autograd import is_grad_enabled
 from contract.tensors.einsum import run_equation
-from contract.engine.api import einsum
 from contract.errors import ContractError, ShapeError
 from contract.engine.kernels.real import LETTERS
 from contract.tensors.ops.broadcast import pair
@@ -21,10 +19,7 @@ from contract.tensors.core import Tensor, _dim
 
 
 def _run(name, text, *tensors):
-    for t in tensors:
-        if t.requires_grad and is_grad_enabled():
-            return run_equation(name, text, *tensors)
-    return Tensor._wrap(einsum(text, *[t._data for t in tensors]))
+    return run_equation(name, text, *tensors)
 
 
 def _both_tensors(name, a, b):

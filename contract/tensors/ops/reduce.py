@@ -14,11 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from contract.autograd import is_grad_enabled
-from contract.backends.numpy_backend import BACKEND as _NUMPY
 from contract.dtypes import accumulation_dtype, as_dtype, conj
-from contract.engine.api import einsum as _einsum
-from contract.engine.cache import lookup
 from contract.engine.kernels.real import LETTERS
 from contract.errors import ContractError
 from contract.tensors.core import Tensor, _dim, _xp_of, record
@@ -80,27 +76,10 @@ def _einsum_reduce(name, input, dims, keepdim, operands=None, dtype=None):
     if dtype is not None:
         dtype = as_dtype(dtype)             # torch: sum(dtype=int32) is int32
         operands = tuple(t.to(dtype) for t in operands)
-    if not (is_grad_enabled() and any(t.requires_grad for t in operands)):
-        out = Tensor._wrap(_einsum(text, *(t._data for t in operands), dtype=dtype))
-    else:
-        out = run_equation(name, text, *operands, dtype=dtype)
+    out = run_equation(name, text, *operands, dtype=dtype)
     if keepdim:
         out = out.reshape(_kept_shape(input._data.shape, dims))
     return out
-
-
-_ndarray = np.ndarray
-
-
-def _fast_sum(data, dim, keepdim):
-    """``(plan, keepdim shape or None)`` of a no-grad NumPy sum, from the one plan cache."""
-    try:
-        dims = _dims_cached(dim, data.ndim)
-    except TypeError:                       # an unhashable dim: the general path says why
-        dims = reduce_dims(dim, data.ndim)
-    found = lookup((reduce_equation(data.ndim, dims), "auto", "real", None, None, None,
-                    data.shape))
-    return found, (_kept_shape(data.shape, dims) if keepdim else None)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -113,12 +92,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     data = input._data
     if dtype is None and data.ndim == 0 and data.dtype.kind in "biu":
         dtype = np.int64            # torch: an int or bool sum is int64, a 0-d one included
-    if (type(data) is _ndarray and dtype is None and axis is None and type(dim) is not list
-            and not (input.requires_grad and is_grad_enabled())):
-        found, shape = _fast_sum(data, dim, keepdim)
-        out = found.execute(_NUMPY, (data,))
-        return Tensor._wrap(out if shape is None else out.reshape(shape))
-    dims = reduce_dims(dim, input._data.ndim, axis)
+    dims = reduce_dims(dim, data.ndim, axis)
     return _einsum_reduce("Sum", input, dims, keepdim, dtype=dtype)
 
 
